@@ -1,0 +1,57 @@
+"""Speed of the core labelling paths, all in one run:
+
+    python benchmarks/labelling.py [--sentences 10000]
+
+1. `python -c "import stancekit"` wall time (best of 5, fresh processes).
+2. `stancekit label seeds/000_f28d71708d6332bd.txt` wall time, cold (fresh process).
+3. `stancekit label FILE --no-split` on N corpus sentences (one per line), wall time
+   including start-up and model loading, for each precision.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_f28d71708d6332bd.txt"
+
+
+def wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sentences", type=int, default=10000)
+    args = parser.parse_args()
+    py = sys.executable
+    imp = min(wall([py, "-c", "import stancekit"]) for _ in range(5))
+    seed = wall([py, "-m", "stancekit", "label", str(SEED), "-q"])
+    pool = []
+    for name in ("train.jsonl", "dev.jsonl"):
+        pool += [json.loads(x)["text"] for x in (ROOT / "data" / name).open(encoding="utf-8")]
+    lines = [pool[i % len(pool)] for i in range(args.sentences)]
+    words = sum(len(x.split()) for x in lines) / len(lines)
+    print("| measure | value |\n|---|---|")
+    print(f"| `import stancekit` (best of 5) | {imp:.2f} s |")
+    print(f"| `stancekit label` seed article, cold | {seed:.2f} s |")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "sentences.txt"
+        src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        for precision in ("fp32", "bf16"):
+            out = Path(tmp) / f"out-{precision}.jsonl"
+            t = wall([py, "-m", "stancekit", "label", str(src), "--no-split", "-q",
+                      "--precision", precision, "-o", str(out)])
+            n = sum(1 for _ in out.open(encoding="utf-8"))
+            print(f"| `--no-split`, {n} sentences ({words:.1f} words avg), {precision}, wall incl. load "
+                  f"| {t:.1f} s = {n / t:.0f} sentences/s |")
+
+
+if __name__ == "__main__":
+    main()

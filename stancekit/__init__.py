@@ -1,0 +1,49 @@
+"""stancekit: label the stance acts of political and diplomatic text, sentence by sentence.
+
+Example:
+    >>> import stancekit
+    >>> model = stancekit.load()
+    >>> for r in model.label("Ghana rejected the claims. It will send aid."):
+    ...     print(r.label, round(r.score, 2), r.text)
+
+Heavy libraries (torch, transformers) are imported only when a function needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load": "model",
+    "StanceModel": "model",
+    "SentenceResult": "results",
+    "Span": "results",
+    "Sentence": "segment",
+    "split_sentences": "segment",
+    "DEFAULT_LABELS": "labels",
+    "Example": "data",
+    "read_examples": "data",
+    "train": "training",
+    "TrainingArguments": "training",
+    "evaluate": "evaluation",
+    "label_files": "pipeline",
+    "summarize": "aggregate",
+    "StancekitError": "errors",
+    "DataError": "errors",
+    "ModelLoadError": "errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'stancekit' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

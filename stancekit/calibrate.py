@@ -1,0 +1,66 @@
+"""Calibration fitted on the dev split: temperature scaling of the stance logits and
+per-label thresholds for secondary acts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def nll(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
+    p = softmax(logits, temperature)
+    return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature in [0.05, 20] that minimises the negative log-likelihood of ``y``.
+
+    A coarse log-spaced grid followed by a golden-section refinement; the NLL of
+    temperature scaling is unimodal in log T.
+    """
+    if len(y) == 0:
+        return 1.0
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 81))
+    losses = [nll(logits, y, t) for t in grid]
+    best = int(np.argmin(losses))
+    lo = np.log(grid[max(best - 1, 0)])
+    hi = np.log(grid[min(best + 1, len(grid) - 1)])
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(40):
+        a = hi - ratio * (hi - lo)
+        b = lo + ratio * (hi - lo)
+        if nll(logits, y, np.exp(a)) < nll(logits, y, np.exp(b)):
+            hi = b
+        else:
+            lo = a
+    return float(np.exp((lo + hi) / 2))
+
+
+def tune_thresholds(
+    probs: np.ndarray, targets: np.ndarray, labels: list[str], default: float = 0.5
+) -> dict[str, float]:
+    """Per-label thresholds on act probabilities that maximise each label's F1 on
+    secondary acts. ``targets`` marks the secondary acts (multi-hot); a label with no
+    positive example keeps ``default``."""
+    out = {}
+    grid = np.round(np.arange(0.1, 0.951, 0.05), 2)
+    for j, label in enumerate(labels):
+        gold = targets[:, j].astype(bool)
+        if gold.sum() == 0:
+            out[label] = default
+            continue
+        best, best_f1 = default, -1.0
+        for t in grid:
+            pred = probs[:, j] >= t
+            tp = float((pred & gold).sum())
+            f1 = 2 * tp / max(pred.sum() + gold.sum(), 1)
+            if f1 > best_f1 + 1e-9:
+                best, best_f1 = float(t), f1
+        out[label] = best
+    return out

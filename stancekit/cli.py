@@ -1,0 +1,189 @@
+"""The ``stancekit`` command line: a thin shell over the library functions.
+
+Data goes to stdout, messages and progress to stderr. Usage errors exit 2, runtime
+errors exit 1 with a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import StancekitError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Label the stance acts (accuse, reject, warn, pledge, none) of political text.",
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"stancekit: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _check_output(output: Optional[Path], force: bool) -> None:
+    if output is not None and output.exists() and not force:
+        _fail(f"{output} exists; use --force to overwrite it.", 2)
+
+
+@app.command()
+def label(
+    inputs: list[str] = typer.Argument(..., help=".txt/.jsonl/.csv files (or .gz), directories, or - for stdin."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout)."),
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model)."),
+    no_split: bool = typer.Option(False, "--no-split", help="Label each row (each .txt line) as one unit, as is."),
+    text_field: str = typer.Option("text", "--text-field", help="Text field of .jsonl/.csv inputs."),
+    id_field: str = typer.Option("id", "--id-field", help="Id field of .jsonl/.csv inputs."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Sentences per forward pass."),
+    precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, ... (default: cuda if available)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
+) -> None:
+    """Label every sentence of the inputs; one record per sentence."""
+    from .model import load
+    from .pipeline import label_files
+    from .writers import FORMATS
+
+    if fmt not in FORMATS:
+        _fail(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}.", 2)
+    _check_output(output, force)
+    try:
+        loaded = load(model, device=device, precision=precision, batch_size=batch_size)
+        summary = label_files(
+            inputs, loaded, output=output, fmt=fmt, split=not no_split,
+            text_field=text_field, id_field=id_field,
+        )
+    except (StancekitError, ValueError) as exc:
+        _fail(str(exc))
+    if not quiet:
+        typer.echo(f"stancekit: {summary.as_text()}", err=True)
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    data: str = typer.Argument(..., help="Training data: .jsonl or .csv with text and label."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder to save the model in."),
+    dev: Optional[str] = typer.Option(None, "--dev", help="Dev data (default: hold out --dev-fraction)."),
+    base: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--base", help="Base encoder: HF id or local folder."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated label set (default: from the data)."),
+    method: str = typer.Option("lora", "--method", help="lora or full."),
+    epochs: int = typer.Option(8, "--epochs"),
+    learning_rate: Optional[float] = typer.Option(None, "--lr", help="Default 1e-3 (lora), 5e-5 (full)."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    seed: int = typer.Option(13, "--seed"),
+    dev_fraction: float = typer.Option(0.1, "--dev-fraction"),
+    device: Optional[str] = typer.Option(None, "--device"),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing model folder."),
+) -> None:
+    """Fine-tune a classifier on labelled sentences, calibrate it on dev, and save it."""
+    from .training import TrainingArguments
+    from .training import train as run_train
+
+    if output.exists() and any(output.iterdir()) and not force:
+        _fail(f"{output} exists and is not empty; use --force to overwrite it.", 2)
+    logging.basicConfig(level=logging.INFO, format="stancekit: %(message)s", stream=sys.stderr)
+    try:
+        args = TrainingArguments(
+            base_model=base, method=method, epochs=epochs, learning_rate=learning_rate,
+            batch_size=batch_size, seed=seed, dev_fraction=dev_fraction, device=device,
+        )
+        label_list = [x.strip() for x in labels.split(",")] if labels else None
+        model = run_train(data, output, dev=dev, labels=label_list, args=args)
+    except (StancekitError, ValueError) as exc:
+        _fail(str(exc))
+    dev_metrics = model.config.metrics.get("dev")
+    if dev_metrics:
+        from .evaluation import format_report
+
+        typer.echo(format_report(dev_metrics), err=True)
+    typer.echo(f"stancekit: model saved to {output}", err=True)
+
+
+@app.command("eval")
+def evaluate_cmd(
+    data: str = typer.Argument(..., help="Labelled sentences: .jsonl or .csv with text and label."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for report.json and confusion.txt."),
+    precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
+) -> None:
+    """Evaluate a model on labelled sentences and print the report."""
+    from .evaluation import evaluate, format_report
+    from .model import load
+
+    try:
+        report = evaluate(load(model, precision=precision), data, out=out)
+    except (StancekitError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(format_report(report))
+
+
+@app.command()
+def info(
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model)."),
+) -> None:
+    """Print the model's labels, base, training data and metrics (JSON)."""
+    from .config import ModelConfig
+    from .model import default_model_path
+
+    try:
+        folder = Path(model) if model else default_model_path()
+        config = ModelConfig.load(folder)
+    except StancekitError as exc:
+        _fail(str(exc))
+    dev = config.metrics.get("dev", {})
+    typer.echo(json.dumps({
+        "path": str(folder),
+        "labels": config.labels,
+        "base_model": config.base_model,
+        "method": config.method,
+        "spans": config.spans,
+        "temperature": config.temperature,
+        "training": {k: v for k, v in config.training.items() if k != "history"},
+        "dev_metrics": {k: dev.get(k) for k in ("n", "accuracy", "macro_f1", "ece", "per_label", "speaker", "target")} if dev else None,
+        "versions": config.versions,
+    }, indent=2))
+
+
+@app.command()
+def summarize(
+    data: str = typer.Argument(..., help="JSONL written by `stancekit label`."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="CSV file (default: stdout)."),
+    raw_names: bool = typer.Option(False, "--raw-names", help="Do not normalise speaker and target names."),
+    force: bool = typer.Option(False, "--force"),
+) -> None:
+    """Count (speaker, target, label) triples in labelled output, as CSV."""
+    import csv
+
+    from .aggregate import summarize as run_summarize
+
+    _check_output(output, force)
+    try:
+        rows = run_summarize(data, normalise=not raw_names)
+    except StancekitError as exc:
+        _fail(str(exc))
+    fh = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    writer = csv.DictWriter(fh, fieldnames=["speaker", "target", "label", "count"])
+    writer.writeheader()
+    writer.writerows(rows)
+    if output:
+        fh.close()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

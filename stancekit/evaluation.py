@@ -1,0 +1,203 @@
+"""Evaluation metrics and the ``evaluate`` function behind ``stancekit eval``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def classification_report(
+    gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion
+    matrix (rows gold, columns predicted, in ``labels`` order)."""
+    index = {label: i for i, label in enumerate(labels)}
+    k = len(labels)
+    confusion = np.zeros((k, k), dtype=int)
+    for g, p in zip(gold, pred):
+        confusion[index[g], index[p]] += 1
+    per_label = {}
+    for i, label in enumerate(labels):
+        tp = confusion[i, i]
+        predicted = confusion[:, i].sum()
+        support = confusion[i, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {
+            "precision": float(precision), "recall": float(recall), "f1": float(f1),
+            "support": int(support),
+        }
+    present = [label for label in labels if per_label[label]["support"] > 0]
+    n = int(confusion.sum())
+    return {
+        "n": n,
+        "accuracy": float(np.trace(confusion) / n) if n else 0.0,
+        "macro_f1": float(np.mean([per_label[label]["f1"] for label in present])) if present else 0.0,
+        "per_label": per_label,
+        "labels": list(labels),
+        "confusion": confusion.tolist(),
+    }
+
+
+def confusion_text(report: dict[str, Any]) -> str:
+    """The confusion matrix as an aligned text table (rows gold, columns predicted)."""
+    labels = report["labels"]
+    width = max(8, *(len(label) for label in labels)) + 1
+    lines = ["gold \\ pred".ljust(width) + "".join(label.rjust(width) for label in labels)]
+    for label, row in zip(labels, report["confusion"]):
+        lines.append(label.ljust(width) + "".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """ECE with equal-width confidence bins: sum over bins of |accuracy - confidence|
+    weighted by the bin's share of examples."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if len(confidence) == 0:
+        return 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            ece += sel.mean() * abs(correct[sel].mean() - confidence[sel].mean())
+    return float(ece)
+
+
+def _tokens(text: str | None) -> list[str]:
+    return text.lower().split() if text else []
+
+
+def span_scores(gold: Sequence[str | None], pred: Sequence[str | None]) -> dict[str, float]:
+    """Exact match and token F1 (SQuAD-style, lower-cased whitespace tokens) of spans.
+
+    A pair where both are None counts as an exact match with F1 1.
+    """
+    exact, f1s = [], []
+    for g, p in zip(gold, pred):
+        gt, pt = _tokens(g), _tokens(p)
+        exact.append(float((g or None) == (p or None)))
+        if not gt and not pt:
+            f1s.append(1.0)
+            continue
+        common = sum(min(gt.count(t), pt.count(t)) for t in set(gt))
+        if common == 0:
+            f1s.append(0.0)
+            continue
+        precision, recall = common / len(pt), common / len(gt)
+        f1s.append(2 * precision * recall / (precision + recall))
+    n = len(exact)
+    return {
+        "n": n,
+        "exact_match": float(np.mean(exact)) if n else 0.0,
+        "token_f1": float(np.mean(f1s)) if n else 0.0,
+    }
+
+
+def secondary_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
+    """Micro precision/recall/F1 of secondary acts (each sentence's set of extra acts)."""
+    tp = fp = fn = 0
+    for g, p in zip(gold, pred):
+        g, p = set(g), set(p)
+        tp += len(g & p)
+        fp += len(p - g)
+        fn += len(g - p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+
+
+def evaluate(model, data, *, out: str | Path | None = None, worst: int = 20) -> dict[str, Any]:
+    """Evaluate a model on labelled sentences (no segmentation).
+
+    Args:
+        model: a ``StanceModel`` or a model folder.
+        data: anything ``read_examples`` reads.
+        out: folder to write ``report.json``, ``confusion.txt`` (and PNGs) into.
+        worst: how many of the most confident errors to list.
+
+    Returns:
+        The report: stance metrics, ECE, secondary-act F1, span metrics, worst errors.
+    """
+    from .data import read_examples
+    from .model import StanceModel, load
+
+    if not isinstance(model, StanceModel):
+        model = load(model)
+    examples = read_examples(data, model.labels)
+    results = model.label_sentences([e.text for e in examples])
+    report = score_results(examples, results, model.labels, model.config.null_label, worst)
+    if out is not None:
+        write_report(report, out)
+    return report
+
+
+def score_results(examples, results, labels, null_label, worst: int = 20) -> dict[str, Any]:
+    """The evaluation report for predictions ``results`` of gold ``examples``."""
+    gold = [e.label for e in examples]
+    pred = [r.label for r in results]
+    report = classification_report(gold, pred, labels)
+    conf = np.array([r.score for r in results])
+    correct = np.array([g == p for g, p in zip(gold, pred)])
+    report["ece"] = expected_calibration_error(conf, correct)
+    if any(e.also for e in examples):
+        report["secondary"] = secondary_scores(
+            [e.also for e in examples], [r.labels[1:] for r in results]
+        )
+    stance = [i for i, e in enumerate(examples) if e.label != null_label]
+    if any(examples[i].speaker or examples[i].target for i in stance):
+        for role in ("speaker", "target"):
+            gold_spans = [getattr(examples[i], role) for i in stance]
+            pred_spans = [
+                getattr(results[i], role).text if getattr(results[i], role) else None
+                for i in stance
+            ]
+            report[role] = span_scores(gold_spans, pred_spans)
+    errors = [i for i in range(len(examples)) if not correct[i]]
+    errors.sort(key=lambda i: -conf[i])
+    report["worst_errors"] = [
+        {"text": examples[i].text, "gold": gold[i], "pred": pred[i], "score": float(conf[i]),
+         "source": examples[i].source}
+        for i in errors[:worst]
+    ]
+    return report
+
+
+def write_report(report: dict[str, Any], out: str | Path) -> Path:
+    """Write report.json and confusion.txt to the folder ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    (out / "confusion.txt").write_text(confusion_text(report) + "\n", "utf-8")
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A human-readable summary of a report."""
+    lines = [
+        f"n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}"
+        f"  ECE={report.get('ece', float('nan')):.4f}",
+        "",
+        f"{'label':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}",
+    ]
+    for label, m in report["per_label"].items():
+        lines.append(
+            f"{label:<10}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>10}"
+        )
+    lines += ["", confusion_text(report)]
+    if "secondary" in report:
+        s = report["secondary"]
+        lines.append(f"\nsecondary acts: P={s['precision']:.4f} R={s['recall']:.4f} F1={s['f1']:.4f}")
+    for role in ("speaker", "target"):
+        if role in report:
+            s = report[role]
+            lines.append(f"{role}: exact={s['exact_match']:.4f} token-F1={s['token_f1']:.4f} (n={s['n']})")
+    return "\n".join(lines)

@@ -1,0 +1,340 @@
+"""Fine-tune a stance classifier on labelled sentences, calibrate it on dev, save it.
+
+data -> validation -> split -> fine-tune (LoRA or full) with dev-based early stopping ->
+temperature scaling and act thresholds on dev -> safetensors + config.json + model card.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import DEFAULT_BASE, ModelConfig
+from .data import Example, check_counts, label_set, read_examples, split
+from .errors import ConfigError
+
+log = logging.getLogger("stancekit")
+
+
+@dataclass
+class TrainingArguments:
+    """Hyper-parameters of ``train``; defaults are those of the shipped model.
+
+    Attributes:
+        base_model: Hugging Face id or local folder of the base encoder.
+        method: ``"lora"`` (compact adapter, the default) or ``"full"`` fine-tuning.
+        epochs: maximum passes over the training data.
+        learning_rate: peak learning rate (default 1e-3 for LoRA, 5e-5 for full).
+        batch_size: sentences per step.
+        seed: seeds Python, NumPy and torch; the same seed gives the same model.
+        max_length: tokens per training sentence.
+        lora_rank, lora_alpha: adapter shape.
+        act_weight, span_weight: loss weights of the act and span heads.
+        patience: epochs without dev macro-F1 gain before stopping.
+        dev_fraction: share held out for dev when no dev data is given (0: none).
+        min_examples: fewest examples a label may have.
+        device: ``"cpu"``, ``"cuda"``; default CUDA when available.
+    """
+
+    base_model: str = DEFAULT_BASE
+    method: str = "lora"
+    epochs: int = 8
+    learning_rate: float | None = None
+    batch_size: int = 32
+    seed: int = 13
+    max_length: int = 128
+    lora_rank: int = 16
+    lora_alpha: float = 32.0
+    act_weight: float = 0.5
+    span_weight: float = 0.5
+    patience: int = 3
+    dev_fraction: float = 0.1
+    min_examples: int = 4
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in ("lora", "full"):
+            raise ConfigError(f"method must be 'lora' or 'full', got {self.method!r}.")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch_size must be at least 1.")
+        if not 0 <= self.dev_fraction < 1:
+            raise ConfigError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}.")
+        if self.learning_rate is None:
+            self.learning_rate = 1e-3 if self.method == "lora" else 5e-5
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _targets(examples: list[Example], encodings, labels: list[str], null: str | None):
+    from .spans import IGNORE, find_span, tags_for
+
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.array([index[e.label] for e in examples])
+    acts = np.zeros((len(examples), len(labels)), dtype=np.float32)
+    tags = []
+    for i, (e, enc) in enumerate(zip(examples, encodings)):
+        for label in (e.label, *e.also):
+            if label != null:
+                acts[i, index[label]] = 1.0
+        if e.label == null:
+            tags.append(None)
+            continue
+        speaker = find_span(e.text, e.speaker)
+        target = find_span(e.text, e.target, avoid=speaker)
+        tags.append((tags_for(enc, speaker), tags_for(enc, target)))
+    del IGNORE
+    return y, acts, tags
+
+
+def _train_batches(encodings, batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length sentences (sorted within chunks of 50 batches)."""
+    order = list(range(len(encodings)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    out = []
+    for lo in range(0, len(order), chunk):
+        part = sorted(order[lo : lo + chunk], key=lambda i: len(encodings[i].ids))
+        out += [part[j : j + batch_size] for j in range(0, len(part), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def train(
+    data: Any,
+    output: str | Path | None = None,
+    *,
+    dev: Any = None,
+    labels: list[str] | None = None,
+    args: TrainingArguments | None = None,
+    progress: bool | None = None,
+):
+    """Fine-tune a model on labelled sentences and save it to ``output``.
+
+    Args:
+        data: training examples (.jsonl/.csv path, ``datasets.Dataset`` or list of dicts)
+            with ``text``, ``label`` and optionally ``also``, ``speaker``, ``target``.
+        output: folder to save the model in (skipped when None).
+        dev: dev examples for early stopping and calibration; by default
+            ``args.dev_fraction`` of ``data`` is held out (stratified, seeded).
+        labels: the label set; by default the labels found in the data.
+        args: hyper-parameters.
+        progress: show a progress bar (default: when stderr is a terminal).
+
+    Returns:
+        The trained ``StanceModel``, with dev metrics in ``model.config.metrics``.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from .model import StanceModel, build_network, save_model
+    from .network import add_lora, merge_lora
+    from .batching import collate, tokenize
+    from .base import weights_sha256
+    from .spans import IGNORE
+
+    args = args or TrainingArguments()
+    started = time.time()
+    examples = read_examples(data, labels)
+    labels = label_set(examples, labels)
+    source = str(data) if isinstance(data, (str, Path)) else type(data).__name__
+    dev_source = str(dev) if isinstance(dev, (str, Path)) else None
+    if dev is not None:
+        dev_examples = read_examples(dev, labels)
+    elif args.dev_fraction > 0:
+        check_counts(examples, labels, max(args.min_examples, 2), source)
+        examples, dev_examples = split(examples, args.dev_fraction, args.seed)
+        dev_source = f"{args.dev_fraction:.0%} of {source} (seed {args.seed})"
+    else:
+        dev_examples = []
+    check_counts(examples, labels, args.min_examples, source)
+
+    _seed_everything(args.seed)
+    null = "none" if "none" in labels else None
+    has_spans = any(e.speaker or e.target for e in examples)
+    config = ModelConfig(
+        labels=labels, base_model=args.base_model, method=args.method,
+        lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, spans=has_spans, null_label=null,
+    )
+    network, tokenizer, base = build_network(config)
+    if Path(base).is_dir():
+        config.base_sha256 = weights_sha256(base)
+    if args.method == "lora":
+        add_lora(network, config.lora_targets, args.lora_rank, args.lora_alpha)
+    model = StanceModel(network, tokenizer, config, device=args.device, precision="fp32")
+    device = model.device
+
+    encodings = tokenize(tokenizer, [e.text for e in examples], args.max_length)
+    y, acts, tags = _targets(examples, encodings, labels, null)
+    params = [p for p in network.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.01)
+    rng = random.Random(args.seed)
+    steps_per_epoch = -(-len(examples) // args.batch_size)
+    total = steps_per_epoch * args.epochs
+    warmup = max(1, int(0.06 * total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
+    )
+    act_mask = torch.tensor([label != null for label in labels], dtype=torch.float32, device=device)
+    pad = tokenizer.pad_token_id or 0
+
+    best_f1, best_state, best_epoch, bad_epochs, history = -1.0, None, 0, 0, []
+    bar = tqdm(total=total, desc="training", unit="step", disable=not progress if progress is not None else None)
+    for epoch in range(1, args.epochs + 1):
+        network.train()
+        running = 0.0
+        for idx in _train_batches(encodings, args.batch_size, rng):
+            ids, mask = collate(encodings, idx, pad)
+            ids, mask = ids.to(device), mask.to(device)
+            out = network(ids, mask)
+            loss = torch.nn.functional.cross_entropy(out["stance"], torch.as_tensor(y[idx], device=device))
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                out["acts"], torch.as_tensor(acts[idx], device=device), reduction="none"
+            )
+            loss = loss + args.act_weight * (bce * act_mask).sum(1).mean() / act_mask.sum()
+            if "spans" in out:
+                gold = torch.full(out["spans"].shape[:3], IGNORE, dtype=torch.long)
+                for row, i in enumerate(idx):
+                    if tags[i] is not None:
+                        n = len(tags[i][0])
+                        gold[row, :n, 0] = torch.tensor(tags[i][0])
+                        gold[row, :n, 1] = torch.tensor(tags[i][1])
+                if (gold != IGNORE).any():
+                    span_loss = torch.nn.functional.cross_entropy(
+                        out["spans"].reshape(-1, 3), gold.view(-1).to(device), ignore_index=IGNORE
+                    )
+                    loss = loss + args.span_weight * span_loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            running += loss.item()
+            bar.update(1)
+        network.eval()
+        entry = {"epoch": epoch, "loss": running / steps_per_epoch}
+        if dev_examples:
+            dev_pred = model.label_sentences([e.text for e in dev_examples])
+            from .evaluation import classification_report
+
+            entry["dev_macro_f1"] = classification_report(
+                [e.label for e in dev_examples], [r.label for r in dev_pred], labels
+            )["macro_f1"]
+        history.append(entry)
+        log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4f}" for k, v in entry.items() if k != "epoch"))
+        score = entry.get("dev_macro_f1", epoch)
+        if score > best_f1 + 1e-6:
+            best_f1, best_epoch, bad_epochs = score, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()
+                          if k in {n for n, p in network.named_parameters() if p.requires_grad}}
+        else:
+            bad_epochs += 1
+            if bad_epochs >= args.patience:
+                log.info("early stop: no dev gain for %d epochs", args.patience)
+                break
+    bar.close()
+    network.load_state_dict(best_state, strict=False)
+    network.eval()
+
+    metrics: dict[str, Any] = {}
+    if dev_examples:
+        metrics = calibrate(model, dev_examples)
+    config.training = {
+        "data": source,
+        "dev": dev_source,
+        "train_examples": len(examples),
+        "dev_examples": len(dev_examples),
+        "arguments": asdict(args),
+        "best_epoch": best_epoch,
+        "history": history,
+        "seconds": round(time.time() - started, 1),
+        "command": " ".join(shlex.quote(a) for a in sys.argv) if sys.argv and "stancekit" in sys.argv[0] else None,
+    }
+    config.metrics = metrics
+    if output is not None:
+        save_model(network, config, output, model_card(config))
+        model.path = Path(output)
+    if args.method == "lora":
+        merge_lora(network)
+    model.precision = "bf16" if StanceModel(network, tokenizer, config, device=args.device).precision == "bf16" else "fp32"
+    return model
+
+
+def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
+    """Fit the temperature and act thresholds on dev and return the dev metrics."""
+    from .calibrate import fit_temperature, tune_thresholds
+    from .evaluation import score_results
+
+    config = model.config
+    labels = config.labels
+    texts = [e.text for e in dev_examples]
+    raw = model.forward(texts)
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.array([index[e.label] for e in dev_examples])
+    config.temperature = 1.0
+    before = score_results(dev_examples, model._results(texts, raw), labels, config.null_label)
+    config.temperature = fit_temperature(raw.logits, y)
+    primary = raw.logits.argmax(1)
+    acts = raw.acts.copy()
+    acts[np.arange(len(y)), primary] = 0.0
+    secondary = np.zeros_like(acts)
+    for i, e in enumerate(dev_examples):
+        for label in e.also:
+            secondary[i, index[label]] = 1.0
+    thresholds = tune_thresholds(acts, secondary, labels)
+    config.act_thresholds = {k: v for k, v in thresholds.items() if k != config.null_label}
+    report = score_results(dev_examples, model._results(texts, raw), labels, config.null_label)
+    report["ece_before_calibration"] = before["ece"]
+    report.pop("worst_errors", None)
+    return {"dev": report}
+
+
+def model_card(config: ModelConfig) -> str:
+    """A Markdown model card: data, training command, dev metrics, known limits."""
+    from .evaluation import format_report
+
+    t = config.training
+    lines = [
+        "# stancekit model",
+        "",
+        f"- Labels: {', '.join(config.labels)}",
+        f"- Base encoder: `{config.base_model}` (weights sha256 `{config.base_sha256}`)",
+        f"- Method: {config.method}"
+        + (f" (LoRA rank {config.lora_rank}, alpha {config.lora_alpha:g}, merged at load time)"
+           if config.method == "lora" else ""),
+        f"- Speaker/target span heads: {'yes' if config.spans else 'no'}",
+        f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
+        f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
+        f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",
+        f"- Calibration temperature (fitted on dev): {config.temperature:.4f}",
+    ]
+    if t.get("command"):
+        lines.append(f"- Command: `{t['command']}`")
+    dev = config.metrics.get("dev")
+    if dev:
+        lines += ["", "## Dev metrics", "", "```", format_report(dev), "```",
+                  "", f"ECE before calibration: {dev.get('ece_before_calibration', float('nan')):.4f}"]
+    lines += [
+        "",
+        "## Known limits",
+        "",
+        "- Trained on English news-style sentences; other registers and languages are untested.",
+        "- Dev metrics come from a split of the same hand-written corpus as the training data,",
+        "  so they overstate accuracy on text unlike it.",
+        "- Sentences longer than the model's max_length are labelled on their truncated text.",
+        "",
+    ]
+    return "\n".join(lines)

