@@ -46,11 +46,26 @@ def main() -> None:
         src.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for precision in ("fp32", "bf16"):
             out = Path(tmp) / f"out-{precision}.jsonl"
-            t = wall([py, "-m", "stancekit", "label", str(src), "--no-split", "-q",
-                      "--precision", precision, "-o", str(out)])
+            t = wall(
+                [
+                    py,
+                    "-m",
+                    "stancekit",
+                    "label",
+                    str(src),
+                    "--no-split",
+                    "-q",
+                    "--precision",
+                    precision,
+                    "-o",
+                    str(out),
+                ]
+            )
             n = sum(1 for _ in out.open(encoding="utf-8"))
-            print(f"| `--no-split`, {n} sentences ({words:.1f} words avg), {precision}, wall incl. load "
-                  f"| {t:.1f} s = {n / t:.0f} sentences/s |")
+            print(
+                f"| `--no-split`, {n} sentences ({words:.1f} words avg), {precision}, wall incl. load "
+                f"| {t:.1f} s = {n / t:.0f} sentences/s |"
+            )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=float, default=8.0)
     args = parser.parse_args()
-    sentences = [json.loads(line)["text"] for line in (ROOT / "data" / "train.jsonl").open(encoding="utf-8")]
+    sentences = [
+        json.loads(line)["text"] for line in (ROOT / "data" / "train.jsonl").open(encoding="utf-8")
+    ]
     rng = random.Random(0)
     parts, size = [], 0
     while size < args.mb * 1e6:
@@ -35,7 +37,7 @@ def main() -> None:
         start = time.perf_counter()
         found = split_sentences(text)
         best = min(best, time.perf_counter() - start)
-    print(f"| text | sentences | best of 3 | speed |\n|---|---|---|---|")
+    print("| text | sentences | best of 3 | speed |\n|---|---|---|---|")
     print(f"| {megabytes:.1f} MB | {len(found)} | {best:.2f} s | {megabytes / best:.1f} MB/s |")
 
 

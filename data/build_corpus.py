@@ -70,10 +70,19 @@ def main() -> None:
     exact_dupes = len(rows) - len(keep)
 
     texts = [rows[i].text for i in keep]
-    seeds = [json.loads(line)["text"] for line in (ROOT / "seeds").glob("*.labels.jsonl").__next__().open(encoding="utf-8")]
+    seeds = [
+        json.loads(line)["text"]
+        for line in (ROOT / "seeds").glob("*.labels.jsonl").__next__().open(encoding="utf-8")
+    ]
     challenge_path = HERE / "challenge" / "challenge.jsonl"
-    challenge = [json.loads(line)["text"] for line in challenge_path.open(encoding="utf-8")] if challenge_path.exists() else []
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts + seeds + challenge)
+    challenge = (
+        [json.loads(line)["text"] for line in challenge_path.open(encoding="utf-8")]
+        if challenge_path.exists()
+        else []
+    )
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(
+        texts + seeds + challenge
+    )
     near_seed = max_similarity(vectorizer, texts, seeds) >= 0.5
     near_challenge = max_similarity(vectorizer, texts, challenge) >= 0.8
 
@@ -86,11 +95,15 @@ def main() -> None:
             if j < i and s >= 0.9 and not near_dupe[j]:
                 near_dupe[i] = True
                 break
-    final = [keep[i] for i in range(len(keep)) if not (near_seed[i] or near_challenge[i] or near_dupe[i])]
+    final = [
+        keep[i] for i in range(len(keep)) if not (near_seed[i] or near_challenge[i] or near_dupe[i])
+    ]
     examples = [rows[i] for i in final]
     meta = [extras[i] for i in final]
-    print(f"dropped: {exact_dupes} exact duplicates, {int(near_dupe.sum())} near duplicates, "
-          f"{int(near_seed.sum())} near a seed sentence, {int(near_challenge.sum())} near a challenge sentence")
+    print(
+        f"dropped: {exact_dupes} exact duplicates, {int(near_dupe.sum())} near duplicates, "
+        f"{int(near_seed.sum())} near a seed sentence, {int(near_challenge.sum())} near a challenge sentence"
+    )
 
     idx = list(range(len(examples)))
     train_idx, dev_idx = train_test_split(
@@ -118,14 +131,26 @@ def main() -> None:
         "none_share": round(labels["none"] / len(examples), 3),
         "with_secondary_acts": sum(1 for e in examples if e.also),
         "distinct_cues": {k: len(v) for k, v in sorted(cues.items())},
-        "implicit_acts": sum(1 for e, m in zip(examples, meta) if e.label != "none" and (m["cue"] or "").lower().startswith("implicit")),
+        "implicit_acts": sum(
+            1
+            for e, m in zip(examples, meta)
+            if e.label != "none" and (m["cue"] or "").lower().startswith("implicit")
+        ),
         "stance_with_speaker": round(sum(1 for e in stance if e.speaker) / len(stance), 3),
         "stance_with_target": round(sum(1 for e in stance if e.target) / len(stance), 3),
         "template_like_share": round(templated / len(examples), 3),
-        "words_per_sentence": {"mean": round(float(np.mean(lengths)), 1), "min": min(lengths), "max": max(lengths)},
+        "words_per_sentence": {
+            "mean": round(float(np.mean(lengths)), 1),
+            "min": min(lengths),
+            "max": max(lengths),
+        },
         "files": dict(sorted(Counter(m["file"] for m in meta).items())),
-        "dropped": {"exact_duplicates": exact_dupes, "near_duplicates": int(near_dupe.sum()),
-                    "near_seed": int(near_seed.sum()), "near_challenge": int(near_challenge.sum())},
+        "dropped": {
+            "exact_duplicates": exact_dupes,
+            "near_duplicates": int(near_dupe.sum()),
+            "near_seed": int(near_seed.sum()),
+            "near_challenge": int(near_challenge.sum()),
+        },
     }
     (HERE / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(stats, indent=2))

@@ -72,8 +72,7 @@ def summarize(source, *, null_label: str = "none", normalise: bool = True) -> li
             names.append(normalise_actor(text) if normalise else text)
         counts[(names[0], names[1], label)] += 1
     rows = [
-        {"speaker": s, "target": t, "label": lab, "count": c}
-        for (s, t, lab), c in counts.items()
+        {"speaker": s, "target": t, "label": lab, "count": c} for (s, t, lab), c in counts.items()
     ]
     rows.sort(key=lambda r: (-r["count"], r["label"], r["speaker"] or "", r["target"] or ""))
     return rows
@@ -83,4 +82,6 @@ def summary_frame(source, **kwargs):
     """``summarize`` as a pandas DataFrame."""
     import pandas as pd
 
-    return pd.DataFrame(summarize(source, **kwargs), columns=["speaker", "target", "label", "count"])
+    return pd.DataFrame(
+        summarize(source, **kwargs), columns=["speaker", "target", "label", "count"]
+    )

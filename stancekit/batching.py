@@ -26,7 +26,10 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoding]
     if not texts:
         return []
     enc = tokenizer(
-        list(texts), add_special_tokens=True, return_offsets_mapping=True, truncation=False,
+        list(texts),
+        add_special_tokens=True,
+        return_offsets_mapping=True,
+        truncation=False,
         verbose=False,
     )
     out = []

@@ -10,7 +10,6 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,23 +28,35 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _check_output(output: Optional[Path], force: bool) -> None:
+def _check_output(output: Path | None, force: bool) -> None:
     if output is not None and output.exists() and not force:
         _fail(f"{output} exists; use --force to overwrite it.", 2)
 
 
 @app.command()
 def label(
-    inputs: list[str] = typer.Argument(..., help=".txt/.jsonl/.csv files (or .gz), directories, or - for stdin."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: stdout)."),
+    inputs: list[str] = typer.Argument(
+        ..., help=".txt/.jsonl/.csv files (or .gz), directories, or - for stdin."
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Output file (default: stdout)."
+    ),
     fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model)."),
-    no_split: bool = typer.Option(False, "--no-split", help="Label each row (each .txt line) as one unit, as is."),
-    text_field: str = typer.Option("text", "--text-field", help="Text field of .jsonl/.csv inputs."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model folder (default: the shipped model)."
+    ),
+    no_split: bool = typer.Option(
+        False, "--no-split", help="Label each row (each .txt line) as one unit, as is."
+    ),
+    text_field: str = typer.Option(
+        "text", "--text-field", help="Text field of .jsonl/.csv inputs."
+    ),
     id_field: str = typer.Option("id", "--id-field", help="Id field of .jsonl/.csv inputs."),
     batch_size: int = typer.Option(64, "--batch-size", help="Sentences per forward pass."),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, ... (default: cuda if available)."),
+    device: str | None = typer.Option(
+        None, "--device", help="cpu, cuda, ... (default: cuda if available)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
@@ -60,8 +71,13 @@ def label(
     try:
         loaded = load(model, device=device, precision=precision, batch_size=batch_size)
         summary = label_files(
-            inputs, loaded, output=output, fmt=fmt, split=not no_split,
-            text_field=text_field, id_field=id_field,
+            inputs,
+            loaded,
+            output=output,
+            fmt=fmt,
+            split=not no_split,
+            text_field=text_field,
+            id_field=id_field,
         )
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
@@ -75,16 +91,27 @@ def label(
 def train(
     data: str = typer.Argument(..., help="Training data: .jsonl or .csv with text and label."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder to save the model in."),
-    dev: Optional[str] = typer.Option(None, "--dev", help="Dev data (default: hold out --dev-fraction)."),
-    base: str = typer.Option("sentence-transformers/all-MiniLM-L6-v2", "--base", help="Base encoder: HF id or local folder."),
-    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated label set (default: from the data)."),
+    dev: str | None = typer.Option(
+        None, "--dev", help="Dev data (default: hold out --dev-fraction)."
+    ),
+    base: str = typer.Option(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "--base",
+        help="Base encoder: HF id or local folder.",
+    ),
+    labels: str | None = typer.Option(
+        None, "--labels", help="Comma-separated label set (default: from the data)."
+    ),
     method: str = typer.Option("lora", "--method", help="lora or full."),
     epochs: int = typer.Option(8, "--epochs"),
-    learning_rate: Optional[float] = typer.Option(None, "--lr", help="Default 1e-3 (lora), 5e-5 (full)."),
+    learning_rate: float | None = typer.Option(
+        None, "--lr", help="Default 1e-3 (lora), 5e-5 (full)."
+    ),
     batch_size: int = typer.Option(32, "--batch-size"),
     seed: int = typer.Option(13, "--seed"),
     dev_fraction: float = typer.Option(0.1, "--dev-fraction"),
-    device: Optional[str] = typer.Option(None, "--device"),
+    device: str | None = typer.Option(None, "--device"),
+    no_spans: bool = typer.Option(False, "--no-spans", help="Do not learn speaker/target spans."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model folder."),
 ) -> None:
     """Fine-tune a classifier on labelled sentences, calibrate it on dev, and save it."""
@@ -96,8 +123,15 @@ def train(
     logging.basicConfig(level=logging.INFO, format="stancekit: %(message)s", stream=sys.stderr)
     try:
         args = TrainingArguments(
-            base_model=base, method=method, epochs=epochs, learning_rate=learning_rate,
-            batch_size=batch_size, seed=seed, dev_fraction=dev_fraction, device=device,
+            base_model=base,
+            method=method,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            seed=seed,
+            dev_fraction=dev_fraction,
+            device=device,
+            spans=not no_spans,
         )
         label_list = [x.strip() for x in labels.split(",")] if labels else None
         model = run_train(data, output, dev=dev, labels=label_list, args=args)
@@ -114,8 +148,12 @@ def train(
 @app.command("eval")
 def evaluate_cmd(
     data: str = typer.Argument(..., help="Labelled sentences: .jsonl or .csv with text and label."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for report.json and confusion.txt."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model folder (default: the shipped model)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for report.json and confusion.txt."
+    ),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
 ) -> None:
     """Evaluate a model on labelled sentences and print the report."""
@@ -131,7 +169,9 @@ def evaluate_cmd(
 
 @app.command()
 def info(
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model folder (default: the shipped model)."
+    ),
 ) -> None:
     """Print the model's labels, base, training data and metrics (JSON)."""
     from .config import ModelConfig
@@ -143,24 +183,36 @@ def info(
     except StancekitError as exc:
         _fail(str(exc))
     dev = config.metrics.get("dev", {})
-    typer.echo(json.dumps({
-        "path": str(folder),
-        "labels": config.labels,
-        "base_model": config.base_model,
-        "method": config.method,
-        "spans": config.spans,
-        "temperature": config.temperature,
-        "training": {k: v for k, v in config.training.items() if k != "history"},
-        "dev_metrics": {k: dev.get(k) for k in ("n", "accuracy", "macro_f1", "ece", "per_label", "speaker", "target")} if dev else None,
-        "versions": config.versions,
-    }, indent=2))
+    typer.echo(
+        json.dumps(
+            {
+                "path": str(folder),
+                "labels": config.labels,
+                "base_model": config.base_model,
+                "method": config.method,
+                "spans": config.spans,
+                "temperature": config.temperature,
+                "training": {k: v for k, v in config.training.items() if k != "history"},
+                "dev_metrics": {
+                    k: dev.get(k)
+                    for k in ("n", "accuracy", "macro_f1", "ece", "per_label", "speaker", "target")
+                }
+                if dev
+                else None,
+                "versions": config.versions,
+            },
+            indent=2,
+        )
+    )
 
 
 @app.command()
 def summarize(
     data: str = typer.Argument(..., help="JSONL written by `stancekit label`."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="CSV file (default: stdout)."),
-    raw_names: bool = typer.Option(False, "--raw-names", help="Do not normalise speaker and target names."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="CSV file (default: stdout)."),
+    raw_names: bool = typer.Option(
+        False, "--raw-names", help="Do not normalise speaker and target names."
+    ),
     force: bool = typer.Option(False, "--force"),
 ) -> None:
     """Count (speaker, target, label) triples in labelled output, as CSV."""

@@ -46,9 +46,7 @@ class ModelConfig:
     method: str = "lora"
     lora_rank: int = 16
     lora_alpha: float = 32.0
-    lora_targets: list[str] = field(
-        default_factory=lambda: ["query", "key", "value", "dense"]
-    )
+    lora_targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
     max_length: int = 256
     temperature: float = 1.0
     act_thresholds: dict[str, float] = field(default_factory=dict)

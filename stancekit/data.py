@@ -31,8 +31,11 @@ class Example:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "text": self.text, "label": self.label, "also": list(self.also),
-            "speaker": self.speaker, "target": self.target,
+            "text": self.text,
+            "label": self.label,
+            "also": list(self.also),
+            "speaker": self.speaker,
+            "target": self.target,
         }
 
 
@@ -148,18 +151,23 @@ def read_examples(
         if allowed is not None and label not in allowed:
             raise DataError(
                 f"unknown label {label!r}. Expected one of: {', '.join(sorted(allowed))}.",
-                name, line,
+                name,
+                line,
             )
         try:
             also = tuple(a for a in _parse_list(row.get("also")) if a != label)
         except (json.JSONDecodeError, TypeError):
-            raise DataError(f"'also' must be a list of labels, got {row.get('also')!r}.", name, line) from None
+            raise DataError(
+                f"'also' must be a list of labels, got {row.get('also')!r}.", name, line
+            ) from None
         if allowed is not None:
             for extra in also:
                 if extra not in allowed:
                     raise DataError(
                         f"unknown label {extra!r} in 'also'. Expected one of: "
-                        f"{', '.join(sorted(allowed))}.", name, line,
+                        f"{', '.join(sorted(allowed))}.",
+                        name,
+                        line,
                     )
         spans = {}
         for role in ("speaker", "target"):
@@ -169,7 +177,9 @@ def read_examples(
             if value is not None and str(value) not in text:
                 raise DataError(f"{role} {value!r} is not a substring of the text.", name, line)
             spans[role] = None if value is None else str(value)
-        examples.append(Example(text, label, also, spans["speaker"], spans["target"], f"{name}:{line}"))
+        examples.append(
+            Example(text, label, also, spans["speaker"], spans["target"], f"{name}:{line}")
+        )
     if not examples:
         raise DataError("no examples.", name)
     return examples
@@ -188,14 +198,17 @@ def label_set(examples: Sequence[Example], labels: Sequence[str] | None = None) 
     return [label for label in ordered if label != "none"] + extra + null
 
 
-def check_counts(examples: Sequence[Example], labels: Sequence[str], minimum: int, name: str) -> None:
+def check_counts(
+    examples: Sequence[Example], labels: Sequence[str], minimum: int, name: str
+) -> None:
     """Raise DataError when a label has fewer than ``minimum`` examples."""
     counts = Counter(e.label for e in examples)
     for label in labels:
         if counts[label] < minimum:
             raise DataError(
                 f"label {label!r} has {counts[label]} example(s); at least {minimum} are "
-                "needed to train. Add examples or drop the label.", name,
+                "needed to train. Add examples or drop the label.",
+                name,
             )
 
 

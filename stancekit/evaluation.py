@@ -29,7 +29,9 @@ def classification_report(
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_label[label] = {
-            "precision": float(precision), "recall": float(recall), "f1": float(f1),
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
             "support": int(support),
         }
     present = [label for label in labels if per_label[label]["support"] > 0]
@@ -37,7 +39,9 @@ def classification_report(
     return {
         "n": n,
         "accuracy": float(np.trace(confusion) / n) if n else 0.0,
-        "macro_f1": float(np.mean([per_label[label]["f1"] for label in present])) if present else 0.0,
+        "macro_f1": float(np.mean([per_label[label]["f1"] for label in present]))
+        if present
+        else 0.0,
         "per_label": per_label,
         "labels": list(labels),
         "confusion": confusion.tolist(),
@@ -54,7 +58,9 @@ def confusion_text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 15
+) -> float:
     """ECE with equal-width confidence bins: sum over bins of |accuracy - confidence|
     weighted by the bin's share of examples."""
     confidence = np.asarray(confidence, dtype=float)
@@ -148,6 +154,7 @@ def score_results(examples, results, labels, null_label, worst: int = 20) -> dic
     conf = np.array([r.score for r in results])
     correct = np.array([g == p for g, p in zip(gold, pred)])
     report["ece"] = expected_calibration_error(conf, correct)
+    report["reliability"] = reliability_bins(conf, correct)
     if any(e.also for e in examples):
         report["secondary"] = secondary_scores(
             [e.also for e in examples], [r.labels[1:] for r in results]
@@ -164,20 +171,112 @@ def score_results(examples, results, labels, null_label, worst: int = 20) -> dic
     errors = [i for i in range(len(examples)) if not correct[i]]
     errors.sort(key=lambda i: -conf[i])
     report["worst_errors"] = [
-        {"text": examples[i].text, "gold": gold[i], "pred": pred[i], "score": float(conf[i]),
-         "source": examples[i].source}
+        {
+            "text": examples[i].text,
+            "gold": gold[i],
+            "pred": pred[i],
+            "score": float(conf[i]),
+            "source": examples[i].source,
+        }
         for i in errors[:worst]
     ]
     return report
 
 
+def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> list[dict]:
+    """Per-bin count, mean confidence and accuracy (the data of a reliability diagram)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        sel = which == b
+        out.append(
+            {
+                "lo": float(edges[b]),
+                "hi": float(edges[b + 1]),
+                "count": int(sel.sum()),
+                "confidence": float(confidence[sel].mean()) if sel.any() else None,
+                "accuracy": float(correct[sel].mean()) if sel.any() else None,
+            }
+        )
+    return out
+
+
 def write_report(report: dict[str, Any], out: str | Path) -> Path:
-    """Write report.json and confusion.txt to the folder ``out``."""
+    """Write report.json, confusion.txt, confusion.png and reliability.png to ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    (out / "report.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8"
+    )
     (out / "confusion.txt").write_text(confusion_text(report) + "\n", "utf-8")
+    plot_confusion(report, out / "confusion.png")
+    plot_reliability(report, out / "reliability.png")
     return out
+
+
+def plot_confusion(report: dict[str, Any], path: str | Path) -> None:
+    """Save the confusion matrix as a PNG heat map (rows gold, columns predicted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, matrix = report["labels"], np.array(report["confusion"])
+    fig, ax = plt.subplots(figsize=(1.1 * len(labels) + 2, 1.0 * len(labels) + 1.5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    top = matrix.max() if matrix.size else 0
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            color = "white" if matrix[i, j] > top / 2 else "black"
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=color)
+    ax.set_title(f"macro-F1 {report['macro_f1']:.3f}, n={report['n']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(report: dict[str, Any], path: str | Path) -> None:
+    """Save the reliability diagram (accuracy against confidence per bin) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = [b for b in report.get("reliability", []) if b["count"]]
+    fig, ax = plt.subplots(figsize=(4.8, 4.8))
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfect calibration")
+    if bins:
+        width = bins[0]["hi"] - bins[0]["lo"]
+        ax.bar(
+            [b["lo"] for b in bins],
+            [b["accuracy"] for b in bins],
+            width=width,
+            align="edge",
+            edgecolor="black",
+            alpha=0.7,
+            label="accuracy",
+        )
+        ax.plot(
+            [b["confidence"] for b in bins],
+            [b["accuracy"] for b in bins],
+            "o",
+            color="C3",
+            label="mean confidence",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("score (confidence)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"ECE {report.get('ece', float('nan')):.3f}")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -195,9 +294,13 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", confusion_text(report)]
     if "secondary" in report:
         s = report["secondary"]
-        lines.append(f"\nsecondary acts: P={s['precision']:.4f} R={s['recall']:.4f} F1={s['f1']:.4f}")
+        lines.append(
+            f"\nsecondary acts: P={s['precision']:.4f} R={s['recall']:.4f} F1={s['f1']:.4f}"
+        )
     for role in ("speaker", "target"):
         if role in report:
             s = report[role]
-            lines.append(f"{role}: exact={s['exact_match']:.4f} token-F1={s['token_f1']:.4f} (n={s['n']})")
+            lines.append(
+                f"{role}: exact={s['exact_match']:.4f} token-F1={s['token_f1']:.4f} (n={s['n']})"
+            )
     return "\n".join(lines)

@@ -87,7 +87,9 @@ def _decode(data: bytes, path: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError(
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-encode the file as UTF-8.", path, line,
+            "re-encode the file as UTF-8.",
+            path,
+            line,
         ) from None
 
 
@@ -153,13 +155,14 @@ def _csv(text: str, source: str, text_field: str, id_field: str) -> Iterator:
     if text_field not in header:
         raise DataError(
             f"no {text_field!r} column (columns: {', '.join(header)}); use --text-field.",
-            source, 1,
+            source,
+            1,
         )
     for row in reader:
         n = reader.line_num
         value = row.get(text_field)
         if value is None:
-            yield RowError(DataError(f"row has too few columns; row skipped.", source, n))
+            yield RowError(DataError("row has too few columns; row skipped.", source, n))
             continue
         doc_id = row.get(id_field)
         yield Document(doc_id if doc_id else f"{source}:{n}", source, value)

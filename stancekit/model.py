@@ -185,7 +185,8 @@ class StanceModel:
                 (
                     j
                     for j, name in enumerate(labels)
-                    if j != best and name != null
+                    if j != best
+                    and name != null
                     and raw.acts[i, j] >= self.config.act_thresholds.get(name, 0.5)
                 ),
                 key=lambda j: -raw.acts[i, j],
@@ -253,7 +254,9 @@ def _span(text: str, encoding: Encoding, probs: np.ndarray, offset: int) -> Span
     return Span(text[start:end], offset + start, offset + end, score)
 
 
-def save_model(network: StanceNetwork, config: ModelConfig, folder, card: str | None = None) -> Path:
+def save_model(
+    network: StanceNetwork, config: ModelConfig, folder, card: str | None = None
+) -> Path:
     """Save a network's trained weights (safetensors), its config (JSON) and a card."""
     import transformers
 
@@ -264,8 +267,10 @@ def save_model(network: StanceNetwork, config: ModelConfig, folder, card: str | 
         "torch": torch.__version__.split("+")[0],
         "transformers": transformers.__version__,
     }
-    state = {k: v.detach().float().cpu().contiguous() for k, v in
-             trainable_state(network, config.method).items()}
+    state = {
+        k: v.detach().float().cpu().contiguous()
+        for k, v in trainable_state(network, config.method).items()
+    }
     save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
     config.save(folder)
     if card is not None:
@@ -315,7 +320,12 @@ def load(
     if heads or (config.method == "full" and missing):
         raise ModelLoadError(f"{weights} lacks tensors the model needs: {(heads or missing)[:3]}")
     return StanceModel(
-        network, tokenizer, config, path=folder, device=device, precision=precision,
+        network,
+        tokenizer,
+        config,
+        path=folder,
+        device=device,
+        precision=precision,
         batch_size=batch_size,
     )
 
@@ -323,14 +333,18 @@ def load(
 def model_info(model: StanceModel) -> dict:
     """Labels, base, training data and metrics of a model, as a JSON-ready dict."""
     cfg = model.config
-    return json.loads(json.dumps({
-        "path": str(model.path) if model.path else None,
-        "labels": cfg.labels,
-        "base_model": cfg.base_model,
-        "method": cfg.method,
-        "spans": cfg.spans,
-        "temperature": cfg.temperature,
-        "training": cfg.training,
-        "metrics": cfg.metrics,
-        "versions": cfg.versions,
-    }))
+    return json.loads(
+        json.dumps(
+            {
+                "path": str(model.path) if model.path else None,
+                "labels": cfg.labels,
+                "base_model": cfg.base_model,
+                "method": cfg.method,
+                "spans": cfg.spans,
+                "temperature": cfg.temperature,
+                "training": cfg.training,
+                "metrics": cfg.metrics,
+                "versions": cfg.versions,
+            }
+        )
+    )

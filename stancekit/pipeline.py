@@ -81,7 +81,9 @@ def label_files(
     summary = Summary()
     started = time.time()
     writer = Writer(output, fmt, model.labels)
-    bar = tqdm(desc="labelling", unit=" sent", disable=not progress if progress is not None else None)
+    bar = tqdm(
+        desc="labelling", unit=" sent", disable=not progress if progress is not None else None
+    )
     pending: list[tuple[Document, list]] = []
     pending_count = 0
 
@@ -105,7 +107,9 @@ def label_files(
     try:
         for path in expand(inputs):
             try:
-                for item in read_documents(path, split=split, text_field=text_field, id_field=id_field):
+                for item in read_documents(
+                    path, split=split, text_field=text_field, id_field=id_field
+                ):
                     if isinstance(item, RowError):
                         summary.errors.append(str(item.error))
                         report(str(item.error))
@@ -116,7 +120,9 @@ def label_files(
                     else:
                         from .segment import Sentence
 
-                        sents = [Sentence(item.text, 0, len(item.text))] if item.text.strip() else []
+                        sents = (
+                            [Sentence(item.text, 0, len(item.text))] if item.text.strip() else []
+                        )
                     if not sents:
                         summary.empty_documents += 1
                         continue

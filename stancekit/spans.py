@@ -41,31 +41,45 @@ def tags_for(encoding: Encoding, span: tuple[int, int] | None) -> list[int]:
 
 
 def decode_span(
-    text: str, encoding: Encoding, probs: np.ndarray, min_begin: float = 0.5
+    text: str, encoding: Encoding, probs: np.ndarray, min_begin: float = 0.5, max_tokens: int = 32
 ) -> tuple[int, int, float] | None:
     """Best span from per-token probabilities ``probs`` (tokens x [O, B, I]).
 
-    The span starts at the token most likely to begin it (if that probability reaches
-    ``min_begin``) and runs while the next token is more likely inside than not. Its
-    ends snap to whole words. Returns ``(start, end, score)`` or None.
+    A span exists when some token's begin probability reaches ``min_begin``. Among spans
+    starting at the three likeliest begin tokens, the one with the highest log
+    probability ``log P(B_i) + sum log P(I_k) + log(1 - P(I_{j+1}))`` wins. Its ends snap
+    to whole words. Returns ``(start, end, score)`` with ``score`` the geometric mean of
+    the span's token probabilities, or None.
     """
     valid = [t for t, (lo, hi) in enumerate(encoding.offsets) if hi > lo]
     if not valid:
         return None
-    begin = max(valid, key=lambda t: probs[t, B])
-    if probs[begin, B] < min_begin:
+    first, last = valid[0], valid[-1]
+    p = np.clip(probs[first : last + 1], 1e-9, 1.0)
+    if p[:, B].max() < min_begin:
         return None
-    end = begin
-    scores = [float(probs[begin, B])]
-    while end + 1 < len(encoding.offsets):
-        lo, hi = encoding.offsets[end + 1]
-        if hi <= lo or probs[end + 1, I] < max(probs[end + 1, O], probs[end + 1, B]):
-            break
-        end += 1
-        scores.append(float(probs[end, I]))
+    log_i = np.log(p[:, I])
+    log_stop = np.append(np.log1p(-np.minimum(p[1:, I], 1 - 1e-9)), 0.0)
+    best = None
+    for i in np.argsort(-p[:, B])[:3]:
+        j = np.arange(i, min(i + max_tokens, len(p)))
+        inside = np.concatenate(([0.0], np.cumsum(log_i[i + 1 : j[-1] + 1])))
+        total = np.log(p[i, B]) + inside
+        k = int(np.argmax(total + log_stop[j]))
+        score = total[k] + log_stop[j[k]]
+        if best is None or score > best[0]:
+            best = (score, first + int(i), first + int(j[k]), total[k] / (k + 1))
+    _, begin, end, mean_log = best
     start, stop = encoding.offsets[begin][0], encoding.offsets[end][1]
     while start > 0 and text[start - 1].isalnum():
         start -= 1
     while stop < len(text) and text[stop].isalnum():
         stop += 1
-    return start, stop, float(np.mean(scores))
+    while stop > start and text[stop - 1] in _TRAILING:
+        stop -= 1
+    if stop <= start:
+        return None
+    return start, stop, float(np.exp(mean_log))
+
+
+_TRAILING = " \t\n,;:"

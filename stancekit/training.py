@@ -39,6 +39,7 @@ class TrainingArguments:
         lora_rank, lora_alpha: adapter shape.
         act_weight, span_weight: loss weights of the act and span heads.
         patience: epochs without dev macro-F1 gain before stopping.
+        spans: learn speaker/target span heads when the data has speaker/target fields.
         dev_fraction: share held out for dev when no dev data is given (0: none).
         min_examples: fewest examples a label may have.
         device: ``"cpu"``, ``"cuda"``; default CUDA when available.
@@ -56,6 +57,7 @@ class TrainingArguments:
     act_weight: float = 0.5
     span_weight: float = 0.5
     patience: int = 3
+    spans: bool = True
     dev_fraction: float = 0.1
     min_examples: int = 4
     device: str | None = None
@@ -80,7 +82,7 @@ def _seed_everything(seed: int) -> None:
 
 
 def _targets(examples: list[Example], encodings, labels: list[str], null: str | None):
-    from .spans import IGNORE, find_span, tags_for
+    from .spans import find_span, tags_for
 
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[e.label] for e in examples])
@@ -96,7 +98,6 @@ def _targets(examples: list[Example], encodings, labels: list[str], null: str | 
         speaker = find_span(e.text, e.speaker)
         target = find_span(e.text, e.target, avoid=speaker)
         tags.append((tags_for(enc, speaker), tags_for(enc, target)))
-    del IGNORE
     return y, acts, tags
 
 
@@ -140,10 +141,10 @@ def train(
     import torch
     from tqdm.auto import tqdm
 
+    from .base import weights_sha256
+    from .batching import collate, tokenize
     from .model import StanceModel, build_network, save_model
     from .network import add_lora, merge_lora
-    from .batching import collate, tokenize
-    from .base import weights_sha256
     from .spans import IGNORE
 
     args = args or TrainingArguments()
@@ -164,10 +165,15 @@ def train(
 
     _seed_everything(args.seed)
     null = "none" if "none" in labels else None
-    has_spans = any(e.speaker or e.target for e in examples)
+    has_spans = args.spans and any(e.speaker or e.target for e in examples)
     config = ModelConfig(
-        labels=labels, base_model=args.base_model, method=args.method,
-        lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, spans=has_spans, null_label=null,
+        labels=labels,
+        base_model=args.base_model,
+        method=args.method,
+        lora_rank=args.lora_rank,
+        lora_alpha=args.lora_alpha,
+        spans=has_spans,
+        null_label=null,
     )
     network, tokenizer, base = build_network(config)
     if Path(base).is_dir():
@@ -192,7 +198,12 @@ def train(
     pad = tokenizer.pad_token_id or 0
 
     best_f1, best_state, best_epoch, bad_epochs, history = -1.0, None, 0, 0, []
-    bar = tqdm(total=total, desc="training", unit="step", disable=not progress if progress is not None else None)
+    bar = tqdm(
+        total=total,
+        desc="training",
+        unit="step",
+        disable=not progress if progress is not None else None,
+    )
     for epoch in range(1, args.epochs + 1):
         network.train()
         running = 0.0
@@ -200,7 +211,9 @@ def train(
             ids, mask = collate(encodings, idx, pad)
             ids, mask = ids.to(device), mask.to(device)
             out = network(ids, mask)
-            loss = torch.nn.functional.cross_entropy(out["stance"], torch.as_tensor(y[idx], device=device))
+            loss = torch.nn.functional.cross_entropy(
+                out["stance"], torch.as_tensor(y[idx], device=device)
+            )
             bce = torch.nn.functional.binary_cross_entropy_with_logits(
                 out["acts"], torch.as_tensor(acts[idx], device=device), reduction="none"
             )
@@ -234,12 +247,19 @@ def train(
                 [e.label for e in dev_examples], [r.label for r in dev_pred], labels
             )["macro_f1"]
         history.append(entry)
-        log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4f}" for k, v in entry.items() if k != "epoch"))
+        log.info(
+            "epoch %d: %s",
+            epoch,
+            ", ".join(f"{k}={v:.4f}" for k, v in entry.items() if k != "epoch"),
+        )
         score = entry.get("dev_macro_f1", epoch)
         if score > best_f1 + 1e-6:
             best_f1, best_epoch, bad_epochs = score, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in network.state_dict().items()
-                          if k in {n for n, p in network.named_parameters() if p.requires_grad}}
+            best_state = {
+                k: v.detach().clone()
+                for k, v in network.state_dict().items()
+                if k in {n for n, p in network.named_parameters() if p.requires_grad}
+            }
         else:
             bad_epochs += 1
             if bad_epochs >= args.patience:
@@ -261,7 +281,9 @@ def train(
         "best_epoch": best_epoch,
         "history": history,
         "seconds": round(time.time() - started, 1),
-        "command": " ".join(shlex.quote(a) for a in sys.argv) if sys.argv and "stancekit" in sys.argv[0] else None,
+        "command": " ".join(shlex.quote(a) for a in sys.argv)
+        if sys.argv and "stancekit" in sys.argv[0]
+        else None,
     }
     config.metrics = metrics
     if output is not None:
@@ -269,7 +291,11 @@ def train(
         model.path = Path(output)
     if args.method == "lora":
         merge_lora(network)
-    model.precision = "bf16" if StanceModel(network, tokenizer, config, device=args.device).precision == "bf16" else "fp32"
+    model.precision = (
+        "bf16"
+        if StanceModel(network, tokenizer, config, device=args.device).precision == "bf16"
+        else "fp32"
+    )
     return model
 
 
@@ -313,8 +339,11 @@ def model_card(config: ModelConfig) -> str:
         f"- Labels: {', '.join(config.labels)}",
         f"- Base encoder: `{config.base_model}` (weights sha256 `{config.base_sha256}`)",
         f"- Method: {config.method}"
-        + (f" (LoRA rank {config.lora_rank}, alpha {config.lora_alpha:g}, merged at load time)"
-           if config.method == "lora" else ""),
+        + (
+            f" (LoRA rank {config.lora_rank}, alpha {config.lora_alpha:g}, merged at load time)"
+            if config.method == "lora"
+            else ""
+        ),
         f"- Speaker/target span heads: {'yes' if config.spans else 'no'}",
         f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
         f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
@@ -325,8 +354,16 @@ def model_card(config: ModelConfig) -> str:
         lines.append(f"- Command: `{t['command']}`")
     dev = config.metrics.get("dev")
     if dev:
-        lines += ["", "## Dev metrics", "", "```", format_report(dev), "```",
-                  "", f"ECE before calibration: {dev.get('ece_before_calibration', float('nan')):.4f}"]
+        lines += [
+            "",
+            "## Dev metrics",
+            "",
+            "```",
+            format_report(dev),
+            "```",
+            "",
+            f"ECE before calibration: {dev.get('ece_before_calibration', float('nan')):.4f}",
+        ]
     lines += [
         "",
         "## Known limits",

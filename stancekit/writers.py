@@ -20,7 +20,9 @@ def make_record(doc_id: str, source: str, index: int, result: SentenceResult) ->
 
 def flatten(record: dict[str, Any], labels: list[str]) -> dict[str, Any]:
     """A flat row for tables: one ``score_<label>`` column per label and span columns."""
-    row = {k: record[k] for k in ("id", "source", "sentence", "start", "end", "text", "label", "score")}
+    row = {
+        k: record[k] for k in ("id", "source", "sentence", "start", "end", "text", "label", "score")
+    }
     row["labels"] = ";".join(record["labels"])
     for label in labels:
         row[f"score_{label}"] = record["scores"].get(label)
@@ -58,7 +60,9 @@ class Writer:
             try:
                 import pyarrow  # noqa: F401
             except ImportError:
-                raise ValueError("Parquet output needs pyarrow: pip install 'stancekit[parquet]'.") from None
+                raise ValueError(
+                    "Parquet output needs pyarrow: pip install 'stancekit[parquet]'."
+                ) from None
             self._fh = None
         else:
             self._fh = open(path, "w", encoding="utf-8", newline="") if path else sys.stdout
@@ -89,8 +93,13 @@ class Writer:
     def _schema(self):
         import pyarrow as pa
 
-        types = {"sentence": pa.int64(), "start": pa.int64(), "end": pa.int64(),
-                 "score": pa.float64(), "truncated": pa.bool_()}
+        types = {
+            "sentence": pa.int64(),
+            "start": pa.int64(),
+            "end": pa.int64(),
+            "score": pa.float64(),
+            "truncated": pa.bool_(),
+        }
         fields = []
         for name in columns(self.labels):
             if name in types:

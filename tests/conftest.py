@@ -11,18 +11,38 @@ SEED_GOLD = ROOT / "seeds" / "000_f28d71708d6332bd.labels.jsonl"
 # Twenty hand-written sentences (four per label) for contract tests.
 TINY = [
     ("Kenya accused the rebels of burning the market.", "accuse", "Kenya", "the rebels"),
-    ("The ministry blamed the port operator for the spill.", "accuse", "The ministry", "the port operator"),
+    (
+        "The ministry blamed the port operator for the spill.",
+        "accuse",
+        "The ministry",
+        "the port operator",
+    ),
     ("Oslo condemned the militia for the attack on the convoy.", "accuse", "Oslo", "the militia"),
-    ("The union charged the airline with breaking the contract.", "accuse", "The union", "the airline"),
+    (
+        "The union charged the airline with breaking the contract.",
+        "accuse",
+        "The union",
+        "the airline",
+    ),
     ("Chile rejected the request to extradite the banker.", "reject", "Chile", "the request"),
     ("The court dismissed the appeal as baseless.", "reject", "The court", "the appeal"),
     ("Ankara denied the reports of troop movements.", "reject", "Ankara", "the reports"),
     ("The board turned down the takeover offer.", "reject", "The board", "the takeover offer"),
     ("Seoul warned that any incursion would be met with force.", "warn", "Seoul", None),
-    ("The weather service warned residents of severe flooding.", "warn", "The weather service", "residents"),
+    (
+        "The weather service warned residents of severe flooding.",
+        "warn",
+        "The weather service",
+        "residents",
+    ),
     ("Tehran threatened to close the strait.", "warn", "Tehran", None),
     ("The regulator cautioned banks against risky loans.", "warn", "The regulator", "banks"),
-    ("Japan pledged two million dollars to the relief effort.", "pledge", "Japan", "the relief effort"),
+    (
+        "Japan pledged two million dollars to the relief effort.",
+        "pledge",
+        "Japan",
+        "the relief effort",
+    ),
     ("The president promised farmers new subsidies.", "pledge", "The president", "farmers"),
     ("Canada vowed to rebuild the damaged schools.", "pledge", "Canada", None),
     ("The company committed to cutting emissions by half.", "pledge", "The company", None),
@@ -65,8 +85,12 @@ def tiny_base(tmp_path_factory):
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         shutil.copy(src / name, folder / name)
     config = BertConfig(
-        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
     )
     BertModel(config).save_pretrained(folder)
     return str(folder)

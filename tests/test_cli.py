@@ -28,19 +28,38 @@ def seed_records():
 
 def test_label_seed_article(seed_records, seed_gold):
     assert len(seed_records) == 19
-    assert [(r["start"], r["end"]) for r in seed_records] == [(g["start"], g["end"]) for g in seed_gold]
+    assert [(r["start"], r["end"]) for r in seed_records] == [
+        (g["start"], g["end"]) for g in seed_gold
+    ]
     first = seed_records[0]
-    assert set(first) >= {"id", "source", "sentence", "start", "end", "text", "label", "score",
-                          "scores", "labels", "speaker", "target"}
+    assert set(first) >= {
+        "id",
+        "source",
+        "sentence",
+        "start",
+        "end",
+        "text",
+        "label",
+        "score",
+        "scores",
+        "labels",
+        "speaker",
+        "target",
+    }
     assert first["id"] == f"{SEED_TEXT}:1" and first["source"] == str(SEED_TEXT)
     assert [r["sentence"] for r in seed_records] == list(range(19))
-    right = sum(r["label"] == g["label"] or r["label"] in g["also"] for r, g in zip(seed_records, seed_gold))
+    right = sum(
+        r["label"] == g["label"] or r["label"] in g["also"] for r, g in zip(seed_records, seed_gold)
+    )
     assert right >= 17
 
 
 def test_no_split_jsonl_keeps_rows_and_ids(tmp_path):
     src = tmp_path / "in.jsonl"
-    rows = [{"doc": "a1", "body": "Seoul warned Pyongyang. It will respond."}, {"doc": "a2", "body": "Rain fell."}]
+    rows = [
+        {"doc": "a1", "body": "Seoul warned Pyongyang. It will respond."},
+        {"doc": "a2", "body": "Rain fell."},
+    ]
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     out = run("label", str(src), "--no-split", "--text-field", "body", "--id-field", "doc")
     assert out.returncode == 0, out.stderr
@@ -55,7 +74,15 @@ def test_csv_output_columns(tmp_path):
     assert out.returncode == 0, out.stderr
     rows = list(csv.DictReader(out_path.open(encoding="utf-8")))
     assert len(rows) == 19
-    for col in ("speaker", "speaker_start", "speaker_end", "target", "target_start", "target_end", "score_accuse"):
+    for col in (
+        "speaker",
+        "speaker_start",
+        "speaker_end",
+        "target",
+        "target_start",
+        "target_end",
+        "score_accuse",
+    ):
         assert col in rows[0]
     again = run("label", str(SEED_TEXT), "--format", "csv", "-o", str(out_path))
     assert again.returncode == 2 and "use --force" in again.stderr
@@ -103,7 +130,9 @@ def test_bad_inputs_are_reported_and_good_ones_labelled(tmp_path):
 def test_missing_model_folder_is_one_line_error(tmp_path):
     out = run("label", str(SEED_TEXT), "--model", str(tmp_path / "nope"))
     assert out.returncode == 1
-    assert out.stderr.strip() == f"stancekit: error: Model folder {tmp_path / 'nope'} does not exist."
+    assert (
+        out.stderr.strip() == f"stancekit: error: Model folder {tmp_path / 'nope'} does not exist."
+    )
 
 
 def test_usage_error_exits_2():
@@ -123,11 +152,22 @@ def test_info_prints_labels_and_metrics():
 def test_eval_and_summarize(tmp_path, seed_records):
     data = tmp_path / "gold.jsonl"
     data.write_text(
-        "\n".join(json.dumps(r) for r in [
-            {"text": "Chile denied the report.", "label": "reject", "speaker": "Chile"},
-            {"text": "Peru pledged help to Chile.", "label": "pledge", "speaker": "Peru", "target": "Chile"},
-            {"text": "It rained.", "label": "none"},
-        ]) + "\n", encoding="utf-8")
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"text": "Chile denied the report.", "label": "reject", "speaker": "Chile"},
+                {
+                    "text": "Peru pledged help to Chile.",
+                    "label": "pledge",
+                    "speaker": "Peru",
+                    "target": "Chile",
+                },
+                {"text": "It rained.", "label": "none"},
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     out = run("eval", str(data), "--out", str(tmp_path / "report"))
     assert out.returncode == 0, out.stderr
     report = json.loads((tmp_path / "report" / "report.json").read_text())

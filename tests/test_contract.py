@@ -14,11 +14,18 @@ from .conftest import tiny_rows
 def trained(request, tmp_path_factory, tiny_base):
     folder = tmp_path_factory.mktemp(request.param)
     if request.param == "lora-minilm":
-        args = TrainingArguments(epochs=25, dev_fraction=0, batch_size=8, learning_rate=2e-3, device="cpu")
+        args = TrainingArguments(
+            epochs=25, dev_fraction=0, batch_size=8, learning_rate=2e-3, device="cpu"
+        )
     else:
         args = TrainingArguments(
-            base_model=tiny_base, method="full", epochs=60, dev_fraction=0, batch_size=4,
-            learning_rate=3e-3, device="cpu",
+            base_model=tiny_base,
+            method="full",
+            epochs=60,
+            dev_fraction=0,
+            batch_size=4,
+            learning_rate=3e-3,
+            device="cpu",
         )
     model = stancekit.train(tiny_rows(), folder, args=args, progress=False)
     model.precision = "fp32"
@@ -61,11 +68,17 @@ def test_empty_input_gives_empty_output(trained):
 
 def test_saved_folder_holds_safetensors_and_json_only(trained):
     _, folder = trained
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
 
 
 def test_training_is_reproducible(tiny_base, tmp_path):
-    args = TrainingArguments(base_model=tiny_base, method="full", epochs=2, dev_fraction=0, batch_size=4, device="cpu")
+    args = TrainingArguments(
+        base_model=tiny_base, method="full", epochs=2, dev_fraction=0, batch_size=4, device="cpu"
+    )
     a = stancekit.train(tiny_rows(), args=args, progress=False)
     b = stancekit.train(tiny_rows(), args=args, progress=False)
     a.precision = b.precision = "fp32"

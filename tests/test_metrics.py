@@ -17,7 +17,9 @@ def test_classification_report_by_hand():
     # a: tp=2 predicted=2 support=3 -> P=1, R=2/3, F1=0.8
     # b: tp=1 predicted=2 support=2 -> P=0.5, R=0.5, F1=0.5
     # c: tp=1 predicted=2 support=1 -> P=0.5, R=1, F1=2/3
-    assert r["per_label"]["a"] == pytest.approx({"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3})
+    assert r["per_label"]["a"] == pytest.approx(
+        {"precision": 1.0, "recall": 2 / 3, "f1": 0.8, "support": 3}
+    )
     assert r["per_label"]["b"]["f1"] == pytest.approx(0.5)
     assert r["per_label"]["c"]["f1"] == pytest.approx(2 / 3)
     assert r["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
@@ -64,5 +66,7 @@ def test_thresholds_maximise_f1():
     probs = np.array([[0.9, 0.1], [0.3, 0.2], [0.35, 0.8], [0.05, 0.1]])
     gold = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
     t = tune_thresholds(probs, gold, ["a", "b"])
-    assert 0.1 <= t["a"] <= 0.3  # catches 0.9 and 0.3; 0.35 (a false positive) stays out only above 0.35
+    assert (
+        0.1 <= t["a"] <= 0.3
+    )  # catches 0.9 and 0.3; 0.35 (a false positive) stays out only above 0.35
     assert t["b"] > 0.2

@@ -13,16 +13,26 @@ def test_seed_offsets_match_gold(seed_text, seed_gold):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("The U.S. envoy met Gen. Smith at 5 p.m. on Monday. He left.",
-         ["The U.S. envoy met Gen. Smith at 5 p.m. on Monday.", "He left."]),
-        ("Dr. Okafor said the vote was 52.3 per cent. Critics disagreed.",
-         ["Dr. Okafor said the vote was 52.3 per cent.", "Critics disagreed."]),
-        ('"We will not back down!" the minister said. Talks resumed.',
-         ['"We will not back down!" the minister said.', "Talks resumed."]),
-        ("Headline without a stop\n\nFirst paragraph. Second sentence.\nSource link",
-         ["Headline without a stop", "First paragraph.", "Second sentence.", "Source link"]),
-        ("A hard-wrapped sentence that the\nwriter broke across lines. Next one.",
-         ["A hard-wrapped sentence that the\nwriter broke across lines.", "Next one."]),
+        (
+            "The U.S. envoy met Gen. Smith at 5 p.m. on Monday. He left.",
+            ["The U.S. envoy met Gen. Smith at 5 p.m. on Monday.", "He left."],
+        ),
+        (
+            "Dr. Okafor said the vote was 52.3 per cent. Critics disagreed.",
+            ["Dr. Okafor said the vote was 52.3 per cent.", "Critics disagreed."],
+        ),
+        (
+            '"We will not back down!" the minister said. Talks resumed.',
+            ['"We will not back down!" the minister said.', "Talks resumed."],
+        ),
+        (
+            "Headline without a stop\n\nFirst paragraph. Second sentence.\nSource link",
+            ["Headline without a stop", "First paragraph.", "Second sentence.", "Source link"],
+        ),
+        (
+            "A hard-wrapped sentence that the\nwriter broke across lines. Next one.",
+            ["A hard-wrapped sentence that the\nwriter broke across lines.", "Next one."],
+        ),
     ],
 )
 def test_hard_cases(text, expected):

@@ -24,13 +24,27 @@ def test_seed_article_speakers(shipped_model, seed_text, seed_gold):
         if g["label"] != "none" and r.label != "none":
             assert r.speaker is not None, g["id"]
             assert seed_text[r.speaker.start : r.speaker.end] == r.speaker.text
-            assert span_scores([g["speaker"]], [r.speaker.text])["token_f1"] >= 0.8, (g["id"], r.speaker)
+            assert span_scores([g["speaker"]], [r.speaker.text])["token_f1"] >= 0.8, (
+                g["id"],
+                r.speaker,
+            )
 
 
 def test_result_record_shape(shipped_model):
     (r,) = shipped_model.label("Oslo accused the shipping company of hiding the oil spill.")
     d = r.as_dict()
-    assert set(d) == {"text", "start", "end", "label", "score", "scores", "labels", "speaker", "target", "truncated"}
+    assert set(d) == {
+        "text",
+        "start",
+        "end",
+        "label",
+        "score",
+        "scores",
+        "labels",
+        "speaker",
+        "target",
+        "truncated",
+    }
     assert d["label"] == "accuse" and d["labels"][0] == "accuse"
     assert set(d["scores"]) == set(shipped_model.labels)
     assert abs(sum(d["scores"].values()) - 1) < 1e-5
