@@ -57,6 +57,10 @@ def label(
     device: str | None = typer.Option(
         None, "--device", help="cpu, cuda, ... (default: cuda if available)."
     ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue an interrupted run into the same -o file."
+    ),
+    chunk_size: int = typer.Option(2048, "--chunk-size", help="Sentences labelled between writes."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
@@ -67,7 +71,17 @@ def label(
 
     if fmt not in FORMATS:
         _fail(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}.", 2)
-    _check_output(output, force)
+    if resume and output is None:
+        _fail("--resume needs an output file (-o OUT).", 2)
+    if not resume:
+        _check_output(output, force)
+        partial = Path(f"{output}.partial")
+        if output is not None and partial.exists() and not force:
+            _fail(
+                f"{partial} is left from an interrupted run: use --resume to continue it "
+                "or --force to start over.",
+                2,
+            )
     try:
         loaded = load(model, device=device, precision=precision, batch_size=batch_size)
         summary = label_files(
@@ -78,6 +92,8 @@ def label(
             split=not no_split,
             text_field=text_field,
             id_field=id_field,
+            resume=resume,
+            chunk_sentences=chunk_size,
         )
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))

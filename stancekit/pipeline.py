@@ -1,22 +1,34 @@
 """Label many input files: the library function behind ``stancekit label``.
 
-Inputs are read document by document; sentences are labelled in chunks (so that they
-share length-sorted batches) and records are written as each chunk finishes. A bad file
-or row is reported and skipped; the other inputs are still labelled.
+Inputs are streamed document by document; sentences are labelled in chunks (so that
+they share length-sorted batches) and records are written as each chunk finishes. A bad
+file or row is reported and skipped; the other inputs are still labelled.
+
+Output to a file is written to ``OUT.partial`` and renamed to ``OUT`` only when the run
+is complete, so a crash never leaves a file that looks finished. After every chunk the
+partial file is synced and a journal ``OUT.progress.json`` records how many input items
+are done and how many bytes of output they filled; ``resume=True`` truncates the partial
+file to that size and carries on, so every input sentence is written exactly once, in
+the same order as an uninterrupted run.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, StancekitError
 from .inputs import Document, RowError, expand, read_documents
 from .writers import Writer, make_record
+
+JOURNAL_VERSION = 1
 
 
 @dataclass
@@ -30,15 +42,27 @@ class Summary:
     labels: Counter = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    resumed_from: int = 0
 
     def as_text(self) -> str:
         rate = self.sentences / self.seconds if self.seconds else 0.0
         counts = ", ".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+        resumed = f" (resumed after {self.resumed_from} input items)" if self.resumed_from else ""
         return (
             f"{self.files} file(s), {self.documents} document(s) ({self.empty_documents} empty), "
-            f"{self.sentences} sentence(s) in {self.seconds:.1f} s ({rate:.0f}/s); "
+            f"{self.sentences} sentence(s) in {self.seconds:.1f} s ({rate:.0f}/s){resumed}; "
             f"labels: {counts or '-'}; errors: {len(self.errors)}"
         )
+
+
+def _events(paths: list[str], split: bool, text_field: str, id_field: str) -> Iterator:
+    """Every input item in a fixed order: documents, row errors, file errors, file ends."""
+    for path in paths:
+        try:
+            yield from read_documents(path, split=split, text_field=text_field, id_field=id_field)
+            yield "file-done"
+        except DataError as exc:
+            yield RowError(exc)
 
 
 def label_files(
@@ -50,6 +74,7 @@ def label_files(
     split: bool = True,
     text_field: str = "text",
     id_field: str = "id",
+    resume: bool = False,
     chunk_sentences: int = 2048,
     on_error: Callable[[str], None] | None = None,
     progress: bool | None = None,
@@ -62,7 +87,8 @@ def label_files(
         output: output file; None writes to stdout.
         fmt: ``jsonl``, ``csv`` or ``parquet``.
         split: False labels each row (each line of a .txt) as one unit, as is.
-        text_field, id_field: field names in .jsonl/.csv inputs.
+        text_field, id_field: field names in .jsonl/.csv/.parquet inputs.
+        resume: continue an interrupted run into the same ``output`` (jsonl or csv).
         chunk_sentences: sentences labelled together before their records are written.
         on_error: called with each error message (default: print to stderr).
         progress: show a progress bar on stderr (default: when stderr is a terminal).
@@ -70,74 +96,179 @@ def label_files(
     Returns:
         A ``Summary``; ``summary.errors`` lists every input problem.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .model import StanceModel, load
-    from .segment import split_sentences
+    from .segment import Sentence, split_sentences
 
     if not isinstance(model, StanceModel):
         model = load(model)
     report = on_error or (lambda msg: print(f"stancekit: error: {msg}", file=sys.stderr))
-    summary = Summary()
-    started = time.time()
-    writer = Writer(output, fmt, model.labels)
+    paths = expand(inputs)
+    options = {
+        "split": split,
+        "text_field": text_field,
+        "id_field": id_field,
+        "format": fmt,
+        "model": str(model.path) if model.path else None,
+        "chunk": chunk_sentences,
+    }
+    output_file = _OutputFile(output, fmt, paths, options, resume) if output else None
+    summary = output_file.summary if output_file else Summary()
+    if output_file and output_file.complete:
+        return summary
+    skip = summary.resumed_from
+    started = time.time() - summary.seconds
+    if output_file:
+        writer = Writer(
+            output_file.path, fmt, model.labels, stream=output_file.stream, header=not skip
+        )
+    else:
+        writer = Writer(None, fmt, model.labels)
     bar = tqdm(
         desc="labelling", unit=" sent", disable=not progress if progress is not None else None
     )
     pending: list[tuple[Document, list]] = []
     pending_count = 0
+    index = 0
 
     def flush() -> None:
         nonlocal pending, pending_count
         sentences = [s for _, sents in pending for s in sents]
-        raw = model.forward([s.text for s in sentences])
-        results = model._results([s.text for s in sentences], raw, [s.start for s in sentences])
-        pos = 0
-        for doc, sents in pending:
-            for index in range(len(sents)):
-                result = results[pos]
-                writer.write(make_record(doc.id, doc.source, index, result))
-                summary.labels[result.label] += 1
-                pos += 1
-        writer.flush()
-        summary.sentences += len(sentences)
-        bar.update(len(sentences))
+        if sentences:
+            raw = model.forward([s.text for s in sentences])
+            results = model._results([s.text for s in sentences], raw, [s.start for s in sentences])
+            pos = 0
+            for doc, sents in pending:
+                for number in range(len(sents)):
+                    writer.write(make_record(doc.id, doc.source, number, results[pos]))
+                    summary.labels[results[pos].label] += 1
+                    pos += 1
+            writer.flush()
+            summary.sentences += len(sentences)
+            bar.update(len(sentences))
         pending, pending_count = [], 0
+        if output_file:
+            summary.seconds = time.time() - started
+            output_file.commit(index, summary)
 
     try:
-        for path in expand(inputs):
-            try:
-                for item in read_documents(
-                    path, split=split, text_field=text_field, id_field=id_field
-                ):
-                    if isinstance(item, RowError):
-                        summary.errors.append(str(item.error))
-                        report(str(item.error))
-                        continue
-                    summary.documents += 1
-                    if split:
-                        sents = split_sentences(item.text)
-                    else:
-                        from .segment import Sentence
-
-                        sents = (
-                            [Sentence(item.text, 0, len(item.text))] if item.text.strip() else []
-                        )
-                    if not sents:
-                        summary.empty_documents += 1
-                        continue
-                    pending.append((item, sents))
-                    pending_count += len(sents)
-                    if pending_count >= chunk_sentences:
-                        flush()
+        for item in _events(paths, split, text_field, id_field):
+            index += 1
+            if index <= skip:
+                continue
+            if item == "file-done":
                 summary.files += 1
-            except DataError as exc:
-                summary.errors.append(str(exc))
-                report(str(exc))
-        if pending:
-            flush()
+            elif isinstance(item, RowError):
+                summary.errors.append(str(item.error))
+                report(str(item.error))
+            else:
+                summary.documents += 1
+                if split:
+                    sents = split_sentences(item.text)
+                else:
+                    sents = [Sentence(item.text, 0, len(item.text))] if item.text.strip() else []
+                if not sents:
+                    summary.empty_documents += 1
+                    continue
+                pending.append((item, sents))
+                pending_count += len(sents)
+                if pending_count >= chunk_sentences:
+                    flush()
+        flush()
     finally:
         bar.close()
-        writer.close()
+        if output_file is None:
+            writer.close()
     summary.seconds = time.time() - started
+    if output_file:
+        if fmt == "parquet":
+            writer.close()
+        output_file.finish(index, summary)
     return summary
+
+
+class _OutputFile:
+    """The partial output file and its journal (see the module docstring)."""
+
+    def __init__(self, output, fmt: str, paths: list[str], options: dict, resume: bool):
+        self.final = Path(output)
+        self.path = Path(f"{output}.partial")
+        self.journal = Path(f"{output}.progress.json")
+        self.fmt = fmt
+        self.key = {"version": JOURNAL_VERSION, "inputs": paths, "options": options}
+        self.summary = Summary()
+        self.complete = False
+        self.stream = None
+        if resume and fmt == "parquet":
+            raise StancekitError("--resume needs jsonl or csv output, not parquet.")
+        state = self._read_journal() if resume else None
+        if state and state.get("complete"):
+            self.summary = _summary_from(state["summary"])
+            self.complete = True
+            return
+        if fmt == "parquet":
+            self.journal.unlink(missing_ok=True)
+            return
+        if state:
+            raw = open(self.path, "r+b")
+            raw.truncate(state["bytes"])
+            raw.seek(state["bytes"])
+            self.summary = _summary_from(state["summary"])
+            self.summary.resumed_from = state["items"]
+        else:
+            self.journal.unlink(missing_ok=True)
+            raw = open(self.path, "wb")
+        self.raw = raw
+        self.stream = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
+
+    def _read_journal(self) -> dict | None:
+        if not self.journal.is_file():
+            return None
+        try:
+            state = json.loads(self.journal.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StancekitError(
+                f"{self.journal} is unreadable ({exc}); remove it to start over."
+            ) from None
+        if state.get("key") != self.key:
+            raise StancekitError(
+                f"{self.journal} belongs to a run with other inputs or options; "
+                "run again with the same arguments, or remove it to start over."
+            )
+        if not state.get("complete") and not self.path.is_file():
+            raise StancekitError(f"{self.path} is missing; remove {self.journal} to start over.")
+        return state
+
+    def commit(self, items: int, summary: Summary, complete: bool = False) -> None:
+        if self.stream is not None:
+            self.stream.flush()
+            os.fsync(self.raw.fileno())
+            size = self.raw.tell()
+        else:
+            size = 0
+        state = {
+            "key": self.key,
+            "items": items,
+            "bytes": size,
+            "complete": complete,
+            "summary": {**asdict(summary), "labels": dict(summary.labels)},
+        }
+        tmp = self.journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state), "utf-8")
+        os.replace(tmp, self.journal)
+
+    def finish(self, items: int, summary: Summary) -> None:
+        if self.stream is not None:
+            self.stream.flush()
+            os.fsync(self.raw.fileno())
+            self.stream.close()
+            self.stream = None
+        os.replace(self.path, self.final)
+        self.commit(items, summary, complete=True)
+
+
+def _summary_from(data: dict) -> Summary:
+    data = dict(data)
+    data["labels"] = Counter(data.get("labels", {}))
+    return Summary(**data)

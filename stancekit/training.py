@@ -139,7 +139,7 @@ def train(
         The trained ``StanceModel``, with dev metrics in ``model.config.metrics``.
     """
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .base import weights_sha256
     from .batching import collate, tokenize

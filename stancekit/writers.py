@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .results import SentenceResult
 
@@ -48,12 +48,23 @@ def columns(labels: list[str]) -> list[str]:
 class Writer:
     """Streams records to a file or stdout (``path=None``) in one of ``FORMATS``."""
 
-    def __init__(self, path: str | Path | None, fmt: str, labels: list[str]):
+    def __init__(
+        self,
+        path: str | Path | None,
+        fmt: str,
+        labels: list[str],
+        *,
+        stream: TextIO | None = None,
+        header: bool = True,
+    ):
+        """Write to ``stream`` if given, else to ``path`` (stdout when None); ``header``
+        False continues a CSV file that already has its header."""
         if fmt not in FORMATS:
             raise ValueError(f"Unknown format {fmt!r}; expected one of {', '.join(FORMATS)}.")
         self.fmt, self.labels, self.path = fmt, labels, path
         self._parquet = None
         self._rows: list[dict] = []
+        self._own = False
         if fmt == "parquet":
             if path is None:
                 raise ValueError("Parquet output needs a file: use -o OUT.parquet.")
@@ -64,11 +75,17 @@ class Writer:
                     "Parquet output needs pyarrow: pip install 'stancekit[parquet]'."
                 ) from None
             self._fh = None
+        elif stream is not None:
+            self._fh = stream
+        elif path is not None:
+            self._fh = open(path, "w", encoding="utf-8", newline="")
+            self._own = True
         else:
-            self._fh = open(path, "w", encoding="utf-8", newline="") if path else sys.stdout
+            self._fh = sys.stdout
         if fmt == "csv":
             self._csv = csv.DictWriter(self._fh, fieldnames=columns(labels))
-            self._csv.writeheader()
+            if header:
+                self._csv.writeheader()
 
     def write(self, record: dict[str, Any]) -> None:
         if self.fmt == "jsonl":
@@ -121,7 +138,7 @@ class Writer:
             if self._rows or self._parquet is None:
                 self._flush_parquet()
             self._parquet.close()
-        elif self._fh is not sys.stdout:
+        elif self._own:
             self._fh.close()
         else:
             self._fh.flush()

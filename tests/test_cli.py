@@ -120,7 +120,7 @@ def test_bad_inputs_are_reported_and_good_ones_labelled(tmp_path):
     assert errors == [
         f"stancekit: error: {empty}: empty file.",
         f"stancekit: error: {binary}: binary file, expected UTF-8 text.",
-        f"stancekit: error: {latin} line 1: not valid UTF-8 (byte 0xe9 at offset 15); re-encode the file as UTF-8.",
+        f"stancekit: error: {latin} line 1: not valid UTF-8 (byte 0xe9 at offset 19); re-encode the file as UTF-8.",
         f"stancekit: error: {nocol} line 1: no 'text' column (columns: body); use --text-field.",
         f"stancekit: error: {gz} line 2: invalid JSON (Expecting property name enclosed in double quotes); row skipped.",
     ]
