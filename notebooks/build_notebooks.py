@@ -47,15 +47,21 @@ text = Path("../seeds/000_f28d71708d6332bd.txt").read_text(encoding="utf-8")
 results = model.label(text)
 len(results), results[2]
 """),
-    md("Each result is a frozen record with offsets into the text, calibrated scores, every act detected, and the speaker and target spans:"),
+    md(
+        "Each result is a frozen record with offsets into the text, calibrated scores, every act detected, and the speaker and target spans:"
+    ),
     code("""
 df = stancekit.to_dataframe(results)
 df[["start", "end", "label", "score", "labels", "speaker", "target", "text"]]
 """),
-    md("The article with each sentence highlighted by its label (speaker in bold, target underlined; hover for scores):"),
+    md(
+        "The article with each sentence highlighted by its label (speaker in bold, target underlined; hover for scores):"
+    ),
     code("stancekit.highlight(text, results, model.labels)"),
     code("plot_label_counts(df, model.labels);"),
-    md("How the model compares with the project's gold labels for this article (a gold secondary act counts as right):"),
+    md(
+        "How the model compares with the project's gold labels for this article (a gold secondary act counts as right):"
+    ),
     code("""
 gold = [json.loads(line) for line in open("../seeds/000_f28d71708d6332bd.labels.jsonl", encoding="utf-8")]
 df["gold"] = [g["label"] for g in gold]
@@ -76,7 +82,6 @@ matrix. It takes a few minutes on a laptop CPU.
 """),
     code("""
 import tempfile
-from collections import Counter
 
 import pandas as pd
 from IPython.display import Image
@@ -89,7 +94,9 @@ test = pd.read_json("data/appeal_test.jsonl", lines=True)
 print(len(train), "training and", len(test), "test sentences")
 train.label.value_counts()
 """),
-    md("Train: the label set comes from the data; 15% of the training file is held out as dev for early stopping and calibration."),
+    md(
+        "Train: the label set comes from the data; 15% of the training file is held out as dev for early stopping and calibration."
+    ),
     code("""
 folder = tempfile.mkdtemp(prefix="appeal-model-")
 args = stancekit.TrainingArguments(epochs=6, dev_fraction=0.15, seed=13)
@@ -139,7 +146,9 @@ labelled = pd.read_json(out, lines=True, dtype={"id": str})
 df = stancekit.to_dataframe(labelled.to_dict("records")).merge(articles[["id", "date"]], on="id")
 df[["id", "date", "label", "score", "speaker", "target", "text"]].head(10)
 """),
-    md("Who stances whom: counts of (speaker, target, label), with speaker names normalised (case, a leading 'the')."),
+    md(
+        "Who stances whom: counts of (speaker, target, label), with speaker names normalised (case, a leading 'the')."
+    ),
     code("""
 triples = stancekit.summary_frame(out)
 triples.head(12)
@@ -165,8 +174,14 @@ NOTEBOOKS = {
 
 def build(name: str, cells) -> None:
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+    ).execute()
     nbformat.write(nb, HERE / name)
     print("wrote", name)
 

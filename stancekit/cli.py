@@ -119,7 +119,7 @@ def train(
         None, "--labels", help="Comma-separated label set (default: from the data)."
     ),
     method: str = typer.Option("lora", "--method", help="lora or full."),
-    epochs: int = typer.Option(8, "--epochs"),
+    epochs: int = typer.Option(10, "--epochs"),
     learning_rate: float | None = typer.Option(
         None, "--lr", help="Default 1e-3 (lora), 5e-5 (full)."
     ),

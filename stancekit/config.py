@@ -34,6 +34,7 @@ class ModelConfig:
         max_length: tokens per sentence; longer sentences are truncated and flagged.
         temperature: calibration temperature applied to the stance logits.
         act_thresholds: per-label probability above which a secondary act is reported.
+        span_thresholds: per role (speaker, target), the begin probability a span needs.
         spans: whether the model has speaker/target span heads.
         null_label: the label meaning "no act", for which no spans are reported.
         training: data, command and hyper-parameters the model was trained with.
@@ -50,6 +51,7 @@ class ModelConfig:
     max_length: int = 256
     temperature: float = 1.0
     act_thresholds: dict[str, float] = field(default_factory=dict)
+    span_thresholds: dict[str, float] = field(default_factory=dict)
     spans: bool = True
     null_label: str | None = NONE
     training: dict[str, Any] = field(default_factory=dict)

@@ -8,7 +8,6 @@ probabilities, secondary acts, speaker/target spans) into frozen result records.
 from __future__ import annotations
 
 import contextlib
-import importlib.resources
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from .base import check_weights, resolve_base
 from .batching import Encoding, batches, tokenize
 from .config import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, ModelConfig
 from .errors import ModelLoadError
-from .network import StanceNetwork, apply_lora_state, trainable_state
+from .network import SPAN_ROLES, StanceNetwork, apply_lora_state, trainable_state
 from .results import SentenceResult, Span
 from .segment import split_sentences
 from .spans import decode_span
@@ -41,15 +40,10 @@ class RawOutput:
 
 def default_model_path() -> Path:
     """The shipped default model: package data in a wheel, ``models/default`` in a checkout."""
-    try:
-        folder = importlib.resources.files("stancekit.default_model")
-        if folder.joinpath(CONFIG_NAME).is_file():
-            return Path(str(folder))
-    except ModuleNotFoundError:
-        pass
-    checkout = Path(__file__).resolve().parent.parent / "models" / "default"
-    if (checkout / CONFIG_NAME).is_file():
-        return checkout
+    here = Path(__file__).resolve().parent
+    for folder in (here / "default_model", here.parent / "models" / "default"):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
     raise ModelLoadError(
         "The default model is missing: reinstall stancekit, or pass a model folder "
         "made by `stancekit train`."
@@ -68,6 +62,15 @@ def cpu_has_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` becomes bf16 on GPUs and on CPUs with bf16 units, else fp32."""
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
+    if precision == "auto":
+        return "bf16" if device.type == "cuda" or cpu_has_bf16() else "fp32"
+    return precision
 
 
 def build_network(config: ModelConfig) -> tuple[StanceNetwork, object, str]:
@@ -113,17 +116,12 @@ class StanceModel:
         precision: str = "auto",
         batch_size: int = 64,
     ):
-        if precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
         self.config = config
         self.path = path
         self.tokenizer = tokenizer
         self.device = pick_device(device)
         self.network = network.to(self.device).eval()
-        if precision == "auto":
-            bf16 = self.device.type == "cuda" or cpu_has_bf16()
-            precision = "bf16" if bf16 else "fp32"
-        self.precision = precision
+        self.precision = resolve_precision(precision, self.device)
         self.batch_size = batch_size
 
     @property
@@ -193,8 +191,16 @@ class StanceModel:
             )
             speaker = target = None
             if label != null and raw.spans[i] is not None:
-                speaker = _span(text, raw.encodings[i], raw.spans[i][:, 0], offset)
-                target = _span(text, raw.encodings[i], raw.spans[i][:, 1], offset)
+                speaker, target = (
+                    _span(
+                        text,
+                        raw.encodings[i],
+                        raw.spans[i][:, k],
+                        offset,
+                        self.config.span_thresholds.get(role, 0.5),
+                    )
+                    for k, role in enumerate(SPAN_ROLES)
+                )
             results.append(
                 SentenceResult(
                     text=text,
@@ -246,8 +252,10 @@ class StanceModel:
         return save_model(self.network, self.config, folder, card)
 
 
-def _span(text: str, encoding: Encoding, probs: np.ndarray, offset: int) -> Span | None:
-    found = decode_span(text, encoding, probs)
+def _span(
+    text: str, encoding: Encoding, probs: np.ndarray, offset: int, threshold: float
+) -> Span | None:
+    found = decode_span(text, encoding, probs, min_begin=threshold)
     if found is None:
         return None
     start, end, score = found

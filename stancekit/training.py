@@ -47,7 +47,7 @@ class TrainingArguments:
 
     base_model: str = DEFAULT_BASE
     method: str = "lora"
-    epochs: int = 8
+    epochs: int = 10
     learning_rate: float | None = None
     batch_size: int = 32
     seed: int = 13
@@ -143,7 +143,7 @@ def train(
 
     from .base import weights_sha256
     from .batching import collate, tokenize
-    from .model import StanceModel, build_network, save_model
+    from .model import StanceModel, build_network, resolve_precision, save_model
     from .network import add_lora, merge_lora
     from .spans import IGNORE
 
@@ -281,9 +281,7 @@ def train(
         "best_epoch": best_epoch,
         "history": history,
         "seconds": round(time.time() - started, 1),
-        "command": " ".join(shlex.quote(a) for a in sys.argv)
-        if sys.argv and "stancekit" in sys.argv[0]
-        else None,
+        "command": _command_line(),
     }
     config.metrics = metrics
     if output is not None:
@@ -291,17 +289,21 @@ def train(
         model.path = Path(output)
     if args.method == "lora":
         merge_lora(network)
-    model.precision = (
-        "bf16"
-        if StanceModel(network, tokenizer, config, device=args.device).precision == "bf16"
-        else "fp32"
-    )
+    model.precision = resolve_precision("auto", model.device)
     return model
+
+
+def _command_line() -> str | None:
+    """The ``stancekit train ...`` command that is running, if any (for the model card)."""
+    argv = sys.argv
+    if len(argv) > 1 and argv[1] == "train" and Path(argv[0]).name in ("stancekit", "__main__.py"):
+        return " ".join(["stancekit", *(shlex.quote(a) for a in argv[1:])])
+    return None
 
 
 def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
     """Fit the temperature and act thresholds on dev and return the dev metrics."""
-    from .calibrate import fit_temperature, tune_thresholds
+    from .calibrate import fit_temperature, tune_span_thresholds, tune_thresholds
     from .evaluation import score_results
 
     config = model.config
@@ -322,6 +324,17 @@ def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
             secondary[i, index[label]] = 1.0
     thresholds = tune_thresholds(acts, secondary, labels)
     config.act_thresholds = {k: v for k, v in thresholds.items() if k != config.null_label}
+    stance = [i for i, e in enumerate(dev_examples) if e.label != config.null_label]
+    if config.spans and stance:
+        config.span_thresholds = tune_span_thresholds(
+            [texts[i] for i in stance],
+            [raw.encodings[i] for i in stance],
+            [raw.spans[i] for i in stance],
+            {
+                role: [getattr(dev_examples[i], role) for i in stance]
+                for role in ("speaker", "target")
+            },
+        )
     report = score_results(dev_examples, model._results(texts, raw), labels, config.null_label)
     report["ece_before_calibration"] = before["ece"]
     report.pop("worst_errors", None)

@@ -13,8 +13,14 @@ def record(label, speaker=None, target=None):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("The  Foreign Ministry", "foreign ministry"), ("the EU", "eu"), ("NATO’s", "nato"),
-     ("Theresa May", "theresa may"), ("", None), (None, None)],
+    [
+        ("The  Foreign Ministry", "foreign ministry"),
+        ("the EU", "eu"),
+        ("NATO’s", "nato"),
+        ("Theresa May", "theresa may"),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_normalise_actor(raw, expected):
     assert normalise_actor(raw) == expected
@@ -39,7 +45,9 @@ def test_summarize_counts_triples_and_skips_none():
 
 def test_summarize_file_and_frame(tmp_path):
     path = tmp_path / "out.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in [record("pledge", "Japan", "Chile")] * 3) + "\n")
+    path.write_text(
+        "\n".join(json.dumps(r) for r in [record("pledge", "Japan", "Chile")] * 3) + "\n"
+    )
     frame = summary_frame(path)
     assert list(frame.columns) == ["speaker", "target", "label", "count"]
     assert frame.iloc[0].tolist() == ["japan", "chile", "pledge", 3]

@@ -8,8 +8,17 @@ from stancekit.results import SentenceResult, Span  # noqa: E402
 
 TEXT = "Oslo denied the <claims>. It rained."
 RESULTS = [
-    SentenceResult("Oslo denied the <claims>.", 0, 25, "reject", 0.9, {"reject": 0.9, "none": 0.1},
-                   ("reject",), Span("Oslo", 0, 4, 0.99), Span("the <claims>", 12, 24, 0.8)),
+    SentenceResult(
+        "Oslo denied the <claims>.",
+        0,
+        25,
+        "reject",
+        0.9,
+        {"reject": 0.9, "none": 0.1},
+        ("reject",),
+        Span("Oslo", 0, 4, 0.99),
+        Span("the <claims>", 12, 24, 0.8),
+    ),
     SentenceResult("It rained.", 26, 36, "none", 0.95, {"reject": 0.05, "none": 0.95}, ("none",)),
 ]
 

@@ -14,21 +14,38 @@ from .conftest import ROOT
 
 
 def corpus(folder, files=3, docs=50):
-    sentences = [json.loads(x)["text"] for x in (ROOT / "data" / "dev.jsonl").open(encoding="utf-8")]
+    sentences = [
+        json.loads(x)["text"] for x in (ROOT / "data" / "dev.jsonl").open(encoding="utf-8")
+    ]
     folder.mkdir()
     k = 0
     for f in range(files):
         with (folder / f"part{f}.jsonl").open("w", encoding="utf-8") as fh:
             for d in range(docs):
                 n = 2 + (d % 4)
-                fh.write(json.dumps({"id": f"p{f}-d{d}", "text": " ".join(sentences[k : k + n])}) + "\n")
+                fh.write(
+                    json.dumps({"id": f"p{f}-d{d}", "text": " ".join(sentences[k : k + n])}) + "\n"
+                )
                 k += n
     return folder
 
 
 def label_cmd(src, out, *extra):
-    return [sys.executable, "-m", "stancekit", "label", str(src), "-o", str(out), "-q",
-            "--chunk-size", "24", "--batch-size", "16", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "stancekit",
+        "label",
+        str(src),
+        "-o",
+        str(out),
+        "-q",
+        "--chunk-size",
+        "24",
+        "--batch-size",
+        "16",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +100,13 @@ def test_directory_with_bad_files_labels_every_good_sentence(reference, tmp_path
     (mixed / "z_binary.txt").write_bytes(bytes(range(256)))
     (mixed / "z_latin.txt").write_bytes("Le ministre a rejeté la demande.".encode("latin-1"))
     (mixed / "z_empty.txt").write_text("", encoding="utf-8")
-    (mixed / "z_rows.jsonl").write_text('{"text": "Chile denied the report."}\n{not json\n{"body": 1}\n', encoding="utf-8")
+    (mixed / "z_rows.jsonl").write_text(
+        '{"text": "Chile denied the report."}\n{not json\n{"body": 1}\n', encoding="utf-8"
+    )
     out = tmp_path / "out.jsonl"
     proc = subprocess.run(label_cmd(mixed, out), capture_output=True, text=True)
     assert proc.returncode == 1
+
     def records(lines):
         return [{k: v for k, v in json.loads(x).items() if k != "source"} for x in lines]
 

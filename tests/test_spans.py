@@ -1,11 +1,22 @@
 import numpy as np
 
 from stancekit.batching import Encoding
-from stancekit.spans import B, I, IGNORE, O, decode_span, find_span, tags_for
+from stancekit.spans import IGNORE, B, I, O, decode_span, find_span, tags_for
 
 TEXT = "The EU warned Iran's navy."
 # [CLS] the eu warned iran ' s navy . [SEP]
-OFFSETS = [(0, 0), (0, 3), (4, 6), (7, 13), (14, 18), (18, 19), (19, 20), (21, 25), (25, 26), (0, 0)]
+OFFSETS = [
+    (0, 0),
+    (0, 3),
+    (4, 6),
+    (7, 13),
+    (14, 18),
+    (18, 19),
+    (19, 20),
+    (21, 25),
+    (25, 26),
+    (0, 0),
+]
 ENC = Encoding(ids=list(range(len(OFFSETS))), offsets=OFFSETS, truncated=False)
 
 
