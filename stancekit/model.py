@@ -8,6 +8,7 @@ probabilities, secondary acts, speaker/target spans) into frozen result records.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from . import __version__
 from .base import check_weights, resolve_base
 from .batching import Encoding, batches, tokenize
+from .calibrate import softmax
 from .config import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, ModelConfig
 from .errors import ModelLoadError
 from .network import SPAN_ROLES, StanceNetwork, apply_lora_state, trainable_state
@@ -163,10 +165,7 @@ class StanceModel:
     # -- stage 3: postprocess -----------------------------------------------------------
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
         """Calibrated probabilities from stance logits (temperature scaling)."""
-        z = logits / self.config.temperature
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(logits, self.config.temperature)
 
     def _results(
         self, texts: Sequence[str], raw: RawOutput, starts: Sequence[int] | None = None
@@ -248,8 +247,10 @@ class StanceModel:
         return self.calibrated(self.forward(sentences).logits)
 
     def save(self, folder: str | Path, card: str | None = None) -> Path:
-        """Write config.json, model.safetensors and a model card to ``folder``."""
-        return save_model(self.network, self.config, folder, card)
+        """Write config.json, model.safetensors (every weight: adapters are merged in
+        memory) and a model card to ``folder``."""
+        config = dataclasses.replace(self.config, method="full")
+        return save_model(self.network, config, folder, card)
 
 
 def _span(

@@ -143,6 +143,7 @@ def train(
 
     from .base import weights_sha256
     from .batching import collate, tokenize
+    from .evaluation import classification_report
     from .model import StanceModel, build_network, resolve_precision, save_model
     from .network import add_lora, merge_lora
     from .spans import IGNORE
@@ -241,8 +242,6 @@ def train(
         entry = {"epoch": epoch, "loss": running / steps_per_epoch}
         if dev_examples:
             dev_pred = model.label_sentences([e.text for e in dev_examples])
-            from .evaluation import classification_report
-
             entry["dev_macro_f1"] = classification_report(
                 [e.label for e in dev_examples], [r.label for r in dev_pred], labels
             )["macro_f1"]

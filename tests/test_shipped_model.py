@@ -89,3 +89,13 @@ def test_default_model_config_is_complete():
     assert cfg.method == "lora" and cfg.base_sha256
     assert cfg.metrics["dev"]["macro_f1"] >= 0.88
     assert 0 < cfg.temperature < 10
+
+
+def test_loaded_model_saves_and_reloads_identically(tmp_path):
+    model = stancekit.load(precision="fp32")
+    model.save(tmp_path / "copy")
+    again = stancekit.load(tmp_path / "copy", precision="fp32")
+    texts = ["Oslo denied the report.", "Kenya pledged aid to Somalia."]
+    np.testing.assert_array_equal(model.predict_proba(texts), again.predict_proba(texts))
+    assert again.config.labels == model.config.labels
+    assert again.config.temperature == model.config.temperature
