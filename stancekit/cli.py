@@ -54,6 +54,9 @@ def label(
     id_field: str = typer.Option("id", "--id-field", help="Id field of .jsonl/.csv inputs."),
     batch_size: int = typer.Option(64, "--batch-size", help="Sentences per forward pass."),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
+    backend: str = typer.Option(
+        "torch", "--backend", help="torch, or onnx (int8 onnxruntime on the CPU)."
+    ),
     device: str | None = typer.Option(
         None, "--device", help="cpu, cuda, ... (default: cuda if available)."
     ),
@@ -83,7 +86,9 @@ def label(
                 2,
             )
     try:
-        loaded = load(model, device=device, precision=precision, batch_size=batch_size)
+        loaded = load(
+            model, device=device, precision=precision, batch_size=batch_size, backend=backend
+        )
         summary = label_files(
             inputs,
             loaded,
@@ -171,13 +176,14 @@ def evaluate_cmd(
         None, "--out", help="Folder for report.json and confusion.txt."
     ),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
+    backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
 ) -> None:
     """Evaluate a model on labelled sentences and print the report."""
     from .evaluation import evaluate, format_report
     from .model import load
 
     try:
-        report = evaluate(load(model, precision=precision), data, out=out)
+        report = evaluate(load(model, precision=precision, backend=backend), data, out=out)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(format_report(report))
@@ -220,6 +226,31 @@ def info(
             indent=2,
         )
     )
+
+
+@app.command()
+def export(
+    output: Path = typer.Argument(..., help="Folder to write the exported model to."),
+    fmt: str = typer.Option("onnx", "--format", "-f", help="onnx"),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model folder (default: the shipped model)."
+    ),
+    no_quantize: bool = typer.Option(False, "--no-quantize", help="Keep fp32 weights."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a non-empty folder."),
+) -> None:
+    """Export a model to ONNX (int8 by default) with its config and tokenizer."""
+    from .export import export_onnx
+    from .model import load
+
+    if fmt != "onnx":
+        _fail(f"unknown export format {fmt!r}; this version exports: onnx.", 2)
+    if output.exists() and any(output.iterdir()) and not force:
+        _fail(f"{output} exists and is not empty; use --force to overwrite it.", 2)
+    try:
+        export_onnx(load(model, device="cpu"), output, quantize=not no_quantize)
+    except (StancekitError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(f"stancekit: exported to {output}", err=True)
 
 
 @app.command()

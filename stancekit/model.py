@@ -109,7 +109,7 @@ class StanceModel:
 
     def __init__(
         self,
-        network: StanceNetwork,
+        network: StanceNetwork | None,
         tokenizer,
         config: ModelConfig,
         *,
@@ -117,14 +117,21 @@ class StanceModel:
         device: str | None = None,
         precision: str = "auto",
         batch_size: int = 64,
+        runner=None,
     ):
         self.config = config
         self.path = path
         self.tokenizer = tokenizer
-        self.device = pick_device(device)
-        self.network = network.to(self.device).eval()
-        self.precision = resolve_precision(precision, self.device)
+        self.device = pick_device(device) if runner is None else torch.device("cpu")
+        self.network = network.to(self.device).eval() if network is not None else None
+        self.precision = resolve_precision(precision, self.device) if runner is None else "fp32"
         self.batch_size = batch_size
+        self.runner = runner
+
+    @property
+    def backend(self) -> str:
+        """``torch``, or ``onnx`` when an onnxruntime session runs the network."""
+        return "torch" if self.runner is None else "onnx"
 
     @property
     def labels(self) -> list[str]:
@@ -134,7 +141,7 @@ class StanceModel:
     def __repr__(self) -> str:
         return (
             f"StanceModel(labels={self.labels}, base={self.config.base_model!r}, "
-            f"device={self.device.type!r}, precision={self.precision!r})"
+            f"device={self.device.type!r}, precision={self.precision!r}, backend={self.backend!r})"
         )
 
     # -- stage 2: forward ---------------------------------------------------------------
@@ -148,14 +155,21 @@ class StanceModel:
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode(), self._autocast():
             for idx, ids, mask in batches(encodings, self.batch_size, pad):
-                out = self.network(ids.to(self.device), mask.to(self.device))
-                logits[idx] = out["stance"].float().cpu().numpy()
-                acts[idx] = torch.sigmoid(out["acts"].float()).cpu().numpy()
+                out = self._run(ids, mask)
+                logits[idx] = out["stance"]
+                acts[idx] = 1.0 / (1.0 + np.exp(-out["acts"]))
                 if "spans" in out:
-                    probs = torch.softmax(out["spans"].float(), dim=-1).cpu().numpy()
+                    probs = softmax(out["spans"].reshape(-1, out["spans"].shape[-1]))
+                    probs = probs.reshape(out["spans"].shape)
                     for row, i in enumerate(idx):
                         spans[i] = probs[row, : len(encodings[i].ids)]
         return RawOutput(encodings, logits, acts, spans)
+
+    def _run(self, ids: torch.Tensor, mask: torch.Tensor) -> dict[str, np.ndarray]:
+        if self.runner is not None:
+            return self.runner(ids, mask)
+        out = self.network(ids.to(self.device), mask.to(self.device))
+        return {k: v.float().cpu().numpy() for k, v in out.items()}
 
     def _autocast(self):
         if self.precision != "bf16":
@@ -249,6 +263,8 @@ class StanceModel:
     def save(self, folder: str | Path, card: str | None = None) -> Path:
         """Write config.json, model.safetensors (every weight: adapters are merged in
         memory) and a model card to ``folder``."""
+        if self.network is None:
+            raise ModelLoadError("An ONNX-only model cannot be saved; save the torch model.")
         config = dataclasses.replace(self.config, method="full")
         return save_model(self.network, config, folder, card)
 
@@ -293,24 +309,39 @@ def load(
     device: str | None = None,
     precision: str = "auto",
     batch_size: int = 64,
+    backend: str = "torch",
 ) -> StanceModel:
     """Load a stancekit model; with no path, the shipped default model.
 
     Args:
-        path: a folder made by ``stancekit train`` (or ``StanceModel.save``).
+        path: a folder made by ``stancekit train`` (or ``StanceModel.save``), or one made
+            by ``stancekit export --format onnx``.
         device: ``"cpu"``, ``"cuda"``, ...; default CUDA when available.
         precision: ``"auto"`` (bf16 on GPUs and on CPUs with bf16 units, else fp32),
             ``"fp32"`` or ``"bf16"``.
         batch_size: sentences per forward pass.
+        backend: ``"torch"``, or ``"onnx"`` to run an int8 ONNX export with onnxruntime
+            on the CPU (exported to the user cache on first use).
 
     Raises:
         ModelLoadError: the folder or a file in it is missing or does not match.
     """
+    from .export import ONNX_NAME, OnnxRunner, cached_onnx
+
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}.")
     folder = Path(path) if path is not None else default_model_path()
     if not folder.is_dir():
         raise ModelLoadError(f"Model folder {folder} does not exist.")
     config = ModelConfig.load(folder)
     weights = folder / WEIGHTS_NAME
+    if not weights.is_file() and (folder / ONNX_NAME).is_file():
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        return StanceModel(
+            None, tokenizer, config, path=folder, batch_size=batch_size, runner=OnnxRunner(folder)
+        )
     if not weights.is_file():
         raise ModelLoadError(f"No {WEIGHTS_NAME} in {folder}: the model folder is incomplete.")
     network, tokenizer, base = build_network(config)
@@ -328,7 +359,7 @@ def load(
     heads = [k for k in missing if not k.startswith("encoder.")]
     if heads or (config.method == "full" and missing):
         raise ModelLoadError(f"{weights} lacks tensors the model needs: {(heads or missing)[:3]}")
-    return StanceModel(
+    model = StanceModel(
         network,
         tokenizer,
         config,
@@ -337,6 +368,10 @@ def load(
         precision=precision,
         batch_size=batch_size,
     )
+    if backend == "onnx":
+        model.runner = OnnxRunner(cached_onnx(model))
+        model.device, model.precision = torch.device("cpu"), "fp32"
+    return model
 
 
 def model_info(model: StanceModel) -> dict:

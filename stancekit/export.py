@@ -1,0 +1,127 @@
+"""Export a model to ONNX (optionally int8-quantised) for the ``onnx`` backend.
+
+The exported folder holds ``model.onnx`` (inputs ``input_ids`` and ``attention_mask``;
+outputs ``stance``, ``acts`` and, when the model has span heads, ``spans``), the model's
+``config.json`` and its tokenizer files, so that it runs with onnxruntime alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+from .config import CONFIG_NAME, WEIGHTS_NAME
+from .errors import ModelLoadError
+
+ONNX_NAME = "model.onnx"
+
+
+def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
+    """Write ``model`` as ONNX to ``folder``; ``quantize`` makes the linear layers int8
+    (dynamic quantisation), about 2.5x faster on CPUs with VNNI."""
+    import torch
+
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError:
+        raise ModelLoadError(
+            "ONNX export needs onnxruntime and onnx: pip install 'stancekit[onnx]'."
+        ) from None
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    network = model.network.float().cpu().eval()
+    outputs = ["stance", "acts"] + (["spans"] if network.span is not None else [])
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.network = network
+
+        def forward(self, input_ids, attention_mask):
+            out = self.network(input_ids, attention_mask)
+            return tuple(out[name] for name in outputs)
+
+    ids = torch.ones((2, 12), dtype=torch.long)
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    axes.update({name: {0: "batch"} for name in ("stance", "acts")})
+    if "spans" in outputs:
+        axes["spans"] = {0: "batch", 1: "tokens"}
+    plain = folder / ("model.fp32.onnx" if quantize else ONNX_NAME)
+    with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Wrapped(),
+            (ids, torch.ones_like(ids)),
+            str(plain),
+            input_names=list(axes)[:2],
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+        if quantize:
+            quantize_dynamic(
+                str(plain), str(folder / ONNX_NAME), weight_type=QuantType.QInt8, per_channel=True
+            )
+            plain.unlink()
+    model.config.save(folder)
+    model.tokenizer.save_pretrained(str(folder))
+    model.network.to(model.device)
+    return folder
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """onnxruntime's quantiser logs advice through the root logger; keep it quiet."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def cached_onnx(model, quantize: bool = True) -> Path:
+    """An ONNX export of ``model`` in the user cache, made on first use."""
+    if model.path is None:
+        raise ModelLoadError("The onnx backend needs a model loaded from a folder.")
+    digest = hashlib.sha256()
+    for name in (CONFIG_NAME, WEIGHTS_NAME):
+        digest.update((Path(model.path) / name).read_bytes())
+    digest.update(b"int8" if quantize else b"fp32")
+    root = Path(os.environ.get("STANCEKIT_CACHE", Path.home() / ".cache" / "stancekit"))
+    folder = root / "onnx" / digest.hexdigest()[:16]
+    if not (folder / ONNX_NAME).is_file():
+        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+        export_onnx(model, tmp, quantize=quantize)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    return folder
+
+
+class OnnxRunner:
+    """Runs an exported network with onnxruntime; called like the torch network."""
+
+    def __init__(self, folder: str | Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(
+            str(Path(folder) / ONNX_NAME), options, providers=["CPUExecutionProvider"]
+        )
+        self.outputs = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, input_ids, attention_mask) -> dict:
+        values = self.session.run(
+            None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+        )
+        return dict(zip(self.outputs, values))
