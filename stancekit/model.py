@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,23 +371,3 @@ def load(
         model.runner = OnnxRunner(cached_onnx(model))
         model.device, model.precision = torch.device("cpu"), "fp32"
     return model
-
-
-def model_info(model: StanceModel) -> dict:
-    """Labels, base, training data and metrics of a model, as a JSON-ready dict."""
-    cfg = model.config
-    return json.loads(
-        json.dumps(
-            {
-                "path": str(model.path) if model.path else None,
-                "labels": cfg.labels,
-                "base_model": cfg.base_model,
-                "method": cfg.method,
-                "spans": cfg.spans,
-                "temperature": cfg.temperature,
-                "training": cfg.training,
-                "metrics": cfg.metrics,
-                "versions": cfg.versions,
-            }
-        )
-    )
