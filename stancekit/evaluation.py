@@ -64,17 +64,15 @@ def expected_calibration_error(
     """ECE with equal-width confidence bins: sum over bins of |accuracy - confidence|
     weighted by the bin's share of examples."""
     confidence = np.asarray(confidence, dtype=float)
-    correct = np.asarray(correct, dtype=float)
     if len(confidence) == 0:
         return 0.0
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        sel = which == b
-        if sel.any():
-            ece += sel.mean() * abs(correct[sel].mean() - confidence[sel].mean())
-    return float(ece)
+    return float(
+        sum(
+            b["count"] / len(confidence) * abs(b["accuracy"] - b["confidence"])
+            for b in reliability_bins(confidence, correct, bins)
+            if b["count"]
+        )
+    )
 
 
 def _tokens(text: str | None) -> list[str]:
@@ -185,6 +183,8 @@ def score_results(examples, results, labels, null_label, worst: int = 20) -> dic
 
 def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> list[dict]:
     """Per-bin count, mean confidence and accuracy (the data of a reliability diagram)."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     out = []

@@ -29,26 +29,38 @@ def colour_of(label: str, labels: Sequence[str] = ()) -> str:
 
 def to_dataframe(results: Iterable[SentenceResult | dict[str, Any]]):
     """A pandas DataFrame with one row per sentence: text, offsets, label, score,
-    ``score_<label>`` columns, secondary labels and speaker/target text and offsets.
+    ``score_<label>`` columns, secondary labels, and speaker/target text, offsets and
+    scores (the columns of ``stancekit label --format csv``).
 
     Accepts ``SentenceResult`` objects or records written by ``stancekit label``.
     """
     import pandas as pd
 
+    from .writers import flatten
+
     rows = []
     for r in results:
-        d = r.as_dict() if isinstance(r, SentenceResult) else dict(r)
-        row = {k: v for k, v in d.items() if k not in ("scores", "speaker", "target", "labels")}
-        row["labels"] = ";".join(d.get("labels") or [])
-        for label, p in (d.get("scores") or {}).items():
-            row[f"score_{label}"] = p
-        for role in ("speaker", "target"):
-            span = d.get(role)
-            row[role] = span.get("text") if isinstance(span, dict) else span
-            row[f"{role}_start"] = span.get("start") if isinstance(span, dict) else None
-            row[f"{role}_end"] = span.get("end") if isinstance(span, dict) else None
-        rows.append(row)
+        record = r.as_dict() if isinstance(r, SentenceResult) else dict(r)
+        extra = {k: v for k, v in record.items() if k not in _RECORD_KEYS}
+        rows.append({**flatten(record, list(record.get("scores") or {})), **extra})
     return pd.DataFrame(rows)
+
+
+_RECORD_KEYS = {
+    "id",
+    "source",
+    "sentence",
+    "start",
+    "end",
+    "text",
+    "label",
+    "score",
+    "scores",
+    "labels",
+    "speaker",
+    "target",
+    "truncated",
+}
 
 
 class Highlighted:

@@ -19,15 +19,20 @@ def make_record(doc_id: str, source: str, index: int, result: SentenceResult) ->
 
 
 def flatten(record: dict[str, Any], labels: list[str]) -> dict[str, Any]:
-    """A flat row for tables: one ``score_<label>`` column per label and span columns."""
+    """A flat row for tables: one ``score_<label>`` column per label and span columns.
+    Record keys that are absent (``id``, ``source``, ``sentence`` for bare results) are
+    left out of the row."""
     row = {
-        k: record[k] for k in ("id", "source", "sentence", "start", "end", "text", "label", "score")
+        k: record[k]
+        for k in ("id", "source", "sentence", "start", "end", "text", "label", "score")
+        if k in record
     }
-    row["labels"] = ";".join(record["labels"])
+    row["labels"] = ";".join(record.get("labels") or [])
     for label in labels:
         row[f"score_{label}"] = record["scores"].get(label)
     for role in ("speaker", "target"):
-        span = record.get(role) or {}
+        span = record.get(role)
+        span = span if isinstance(span, dict) else {}
         row[role] = span.get("text")
         row[f"{role}_start"] = span.get("start")
         row[f"{role}_end"] = span.get("end")
