@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -46,21 +47,8 @@ def to_dataframe(results: Iterable[SentenceResult | dict[str, Any]]):
     return pd.DataFrame(rows)
 
 
-_RECORD_KEYS = {
-    "id",
-    "source",
-    "sentence",
-    "start",
-    "end",
-    "text",
-    "label",
-    "score",
-    "scores",
-    "labels",
-    "speaker",
-    "target",
-    "truncated",
-}
+#: The keys of a ``stancekit label`` record; any other key is kept as its own column.
+_RECORD_KEYS = {f.name for f in dataclasses.fields(SentenceResult)} | {"id", "source", "sentence"}
 
 
 class Highlighted:
