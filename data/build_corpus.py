@@ -4,8 +4,9 @@
 
 Steps: validate every row -> drop exact duplicates and near-duplicates (TF-IDF cosine
 >= 0.9 between sentences) -> drop any sentence near a seed-article sentence (cosine
->= 0.5) or a challenge-set sentence (cosine >= 0.8) -> stratified, seeded 85/15
-train/dev split -> data/train.jsonl, data/dev.jsonl and data/stats.json.
+>= 0.5) or a challenge-set sentence (cosine >= 0.8) -> train/dev split -> data/train.jsonl,
+data/dev.jsonl and data/stats.json. The split is stable as the corpus grows: rows already
+in train.jsonl or dev.jsonl keep their part; new rows get a stratified, seeded 85/15 split.
 """
 
 from __future__ import annotations
@@ -105,10 +106,28 @@ def main() -> None:
         f"{int(near_seed.sum())} near a seed sentence, {int(near_challenge.sum())} near a challenge sentence"
     )
 
-    idx = list(range(len(examples)))
-    train_idx, dev_idx = train_test_split(
-        idx, test_size=DEV_FRACTION, random_state=SEED, stratify=[e.label for e in examples]
-    )
+    # Rows already in train.jsonl / dev.jsonl keep their part, so that the dev split
+    # stays comparable as the corpus grows; new rows get a stratified, seeded split.
+    previous = {}
+    for name in ("train", "dev"):
+        path = HERE / f"{name}.jsonl"
+        if path.exists():
+            for line in path.open(encoding="utf-8"):
+                previous[norm(json.loads(line)["text"])] = name
+    old = [i for i, e in enumerate(examples) if norm(e.text) in previous]
+    new = [i for i, e in enumerate(examples) if norm(e.text) not in previous]
+    train_idx = [i for i in old if previous[norm(examples[i].text)] == "train"]
+    dev_idx = [i for i in old if previous[norm(examples[i].text)] == "dev"]
+    if new:
+        new_train, new_dev = train_test_split(
+            new,
+            test_size=DEV_FRACTION,
+            random_state=SEED,
+            stratify=[examples[i].label for i in new],
+        )
+        train_idx += new_train
+        dev_idx += new_dev
+    print(f"split: {len(old)} rows keep their part, {len(new)} new rows split 85/15")
     for name, part in (("train", sorted(train_idx)), ("dev", sorted(dev_idx))):
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
             for i in part:

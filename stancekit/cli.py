@@ -63,6 +63,12 @@ def label(
     resume: bool = typer.Option(
         False, "--resume", help="Continue an interrupted run into the same -o file."
     ),
+    include: list[str] = typer.Option(
+        [], "--include", help="Glob of files to read inside directories (repeatable)."
+    ),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", help="Glob of files to skip inside directories (repeatable)."
+    ),
     chunk_size: int = typer.Option(2048, "--chunk-size", help="Sentences labelled between writes."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
@@ -98,6 +104,8 @@ def label(
             text_field=text_field,
             id_field=id_field,
             resume=resume,
+            include=include,
+            exclude=exclude,
             chunk_sentences=chunk_size,
         )
     except (StancekitError, ValueError) as exc:
@@ -231,23 +239,30 @@ def info(
 @app.command()
 def export(
     output: Path = typer.Argument(..., help="Folder to write the exported model to."),
-    fmt: str = typer.Option("onnx", "--format", "-f", help="onnx"),
+    fmt: str = typer.Option(
+        "onnx", "--format", "-f", help="onnx (for --backend onnx) or hf (transformers)."
+    ),
     model: str | None = typer.Option(
         None, "--model", "-m", help="Model folder (default: the shipped model)."
     ),
-    no_quantize: bool = typer.Option(False, "--no-quantize", help="Keep fp32 weights."),
+    no_quantize: bool = typer.Option(False, "--no-quantize", help="ONNX: keep fp32 weights."),
     force: bool = typer.Option(False, "--force", help="Overwrite a non-empty folder."),
 ) -> None:
-    """Export a model to ONNX (int8 by default) with its config and tokenizer."""
-    from .export import export_onnx
+    """Export a model: ONNX (int8 by default) with its config and tokenizer, or a Hugging
+    Face folder for transformers.pipeline("text-classification")."""
+    from .export import export_hf, export_onnx
     from .model import load
 
-    if fmt != "onnx":
-        _fail(f"unknown export format {fmt!r}; this version exports: onnx.", 2)
+    if fmt not in ("onnx", "hf"):
+        _fail(f"unknown export format {fmt!r}; choose onnx or hf.", 2)
     if output.exists() and any(output.iterdir()) and not force:
         _fail(f"{output} exists and is not empty; use --force to overwrite it.", 2)
     try:
-        export_onnx(load(model, device="cpu"), output, quantize=not no_quantize)
+        loaded = load(model, device="cpu", precision="fp32")
+        if fmt == "hf":
+            export_hf(loaded, output)
+        else:
+            export_onnx(loaded, output, quantize=not no_quantize)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(f"stancekit: exported to {output}", err=True)

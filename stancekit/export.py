@@ -1,8 +1,15 @@
-"""Export a model to ONNX (optionally int8-quantised) for the ``onnx`` backend.
+"""Export a model: to ONNX (optionally int8-quantised) for the ``onnx`` backend, or to a
+standard Hugging Face sequence-classification folder.
 
-The exported folder holds ``model.onnx`` (inputs ``input_ids`` and ``attention_mask``;
+The ONNX folder holds ``model.onnx`` (inputs ``input_ids`` and ``attention_mask``;
 outputs ``stance``, ``acts`` and, when the model has span heads, ``spans``), the model's
 ``config.json`` and its tokenizer files, so that it runs with onnxruntime alone.
+
+The Hugging Face folder holds a ``BertForSequenceClassification``-style model (or the
+base's own ``*ForSequenceClassification``) whose pooler is the stance model's pooler and
+whose classifier is the stance head divided by the calibration temperature, so that
+``transformers.pipeline("text-classification", model=folder)`` gives the stancekit
+label and calibrated score. The secondary-act and span heads are not part of it.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
     if "spans" in outputs:
         axes["spans"] = {0: "batch", 1: "tokens"}
     plain = folder / ("model.fp32.onnx" if quantize else ONNX_NAME)
-    with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger():
+    with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger(), _eager(network):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             Wrapped(),
@@ -65,15 +72,135 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
             opset_version=17,
             dynamo=False,
         )
+        _fuse(plain, network.encoder.config)
         if quantize:
             quantize_dynamic(
-                str(plain), str(folder / ONNX_NAME), weight_type=QuantType.QInt8, per_channel=True
+                str(plain),
+                str(folder / ONNX_NAME),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                # fused operators are outside shape inference: their outputs are float
+                extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
             )
             plain.unlink()
     model.config.save(folder)
     model.tokenizer.save_pretrained(str(folder))
     model.network.to(model.device)
     return folder
+
+
+HF_CARD = """# {name}: stance classifier exported from stancekit
+
+Labels: {labels}. Base encoder: `{base}`. Load with
+
+```python
+from transformers import pipeline
+classify = pipeline("text-classification", model="{folder}")
+classify("Beijing rejected the accusations as groundless.")
+```
+
+Scores are calibrated (temperature {temperature:.3f} is folded into the classifier).
+Only the primary stance label is exported: secondary acts and speaker/target spans need
+stancekit itself (`stancekit.load("{source}")`).
+"""
+
+
+def export_hf(model, folder: str | Path) -> Path:
+    """Write ``model``'s stance classifier as a Hugging Face model folder.
+
+    Needs a model trained with ``pooling="cls"`` (the default since format 2): BERT's
+    pooled-[CLS] head is what ``AutoModelForSequenceClassification`` computes.
+
+    Raises:
+        ModelLoadError: the model uses mean pooling, or its base has no sequence
+            classification class with a BERT-style pooler.
+    """
+    import copy
+
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    config = model.config
+    if model.network is None:
+        raise ModelLoadError("Export needs a torch model, not an ONNX folder.")
+    if config.pooling != "cls":
+        raise ModelLoadError(
+            f"{model.path or 'This model'} pools by averaging tokens (pooling={config.pooling!r}), "
+            "which transformers' text-classification models cannot express; retrain it with "
+            "stancekit >= 0.2 (pooling='cls') to export it for transformers."
+        )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    network = model.network.float().cpu().eval()
+    hf_config = copy.deepcopy(network.encoder.config)
+    hf_config.num_labels = len(config.labels)
+    hf_config.id2label = dict(enumerate(config.labels))
+    hf_config.label2id = {label: i for i, label in enumerate(config.labels)}
+    hf_config.problem_type = "single_label_classification"
+    classifier = AutoModelForSequenceClassification.from_config(hf_config)
+    prefix = classifier.base_model_prefix
+    state = {f"{prefix}.{k}": v for k, v in network.encoder.state_dict().items()}
+    state.update({f"{prefix}.pooler.{k}": v for k, v in network.pooler.state_dict().items()})
+    state["classifier.weight"] = network.stance.weight / config.temperature
+    state["classifier.bias"] = network.stance.bias / config.temperature
+    result = classifier.load_state_dict(state, strict=False)
+    expected = set(classifier.state_dict())
+    missing = [k for k in result.missing_keys if k in expected and "position_ids" not in k]
+    if missing or not {f"{prefix}.pooler.dense.weight", "classifier.weight"} <= set(state):
+        raise ModelLoadError(
+            f"Cannot map the stance head onto {type(classifier).__name__}: missing {missing[:3]}."
+        )
+    with torch.no_grad():
+        classifier.save_pretrained(str(folder), safe_serialization=True)
+    model.tokenizer.save_pretrained(str(folder))
+    name = Path(model.path).name if model.path else "stancekit-model"
+    (folder / "README.md").write_text(
+        HF_CARD.format(
+            name=name,
+            labels=", ".join(config.labels),
+            base=config.base_model,
+            folder=folder,
+            temperature=config.temperature,
+            source=model.path or "MODEL",
+        ),
+        "utf-8",
+    )
+    model.network.to(model.device)
+    return folder
+
+
+@contextlib.contextmanager
+def _eager(network):
+    """Export attention as plain MatMul/Softmax (not SDPA), the pattern that onnxruntime
+    fuses into its Attention operator."""
+    encoder = network.encoder
+    before = getattr(encoder.config, "_attn_implementation", None)
+    switch = hasattr(encoder, "set_attn_implementation") and before not in (None, "eager")
+    if switch:
+        encoder.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        if switch:
+            encoder.set_attn_implementation(before)
+
+
+def _fuse(path: Path, encoder_config) -> None:
+    """Rewrite a BERT-like graph in place with onnxruntime's fused transformer operators
+    (Attention, SkipLayerNormalization, BiasGelu), which quantise and run faster on the
+    CPU. Other architectures are left as exported."""
+    if getattr(encoder_config, "model_type", None) not in ("bert", "roberta", "xlm-roberta"):
+        return
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(
+        str(path),
+        model_type="bert",
+        num_heads=encoder_config.num_attention_heads,
+        hidden_size=encoder_config.hidden_size,
+        opt_level=0,
+    )
+    optimized.save_model_to_file(str(path))
 
 
 @contextlib.contextmanager
@@ -96,6 +223,7 @@ def cached_onnx(model, quantize: bool = True) -> Path:
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         digest.update((Path(model.path) / name).read_bytes())
     digest.update(b"int8" if quantize else b"fp32")
+    digest.update(b"fused-v1")
     root = Path(os.environ.get("STANCEKIT_CACHE", Path.home() / ".cache" / "stancekit"))
     folder = root / "onnx" / digest.hexdigest()[:16]
     if not (folder / ONNX_NAME).is_file():

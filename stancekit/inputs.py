@@ -12,8 +12,9 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from .errors import DataError
@@ -46,13 +47,31 @@ def kind_of(path: str) -> str:
     return ""
 
 
-def expand(inputs: list[str]) -> list[str]:
-    """Files to read: directories expand to their supported files, recursively, sorted."""
+def expand(
+    inputs: list[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[str]:
+    """Files to read: directories expand to their supported files, recursively, sorted.
+
+    ``include`` and ``exclude`` are glob patterns (``*.jsonl``, ``2024/*``, ``*/drafts/*``)
+    matched against each file's path relative to the directory and against its name: a
+    file found in a directory is read when it matches some ``include`` pattern (or there
+    are none) and no ``exclude`` pattern. Files named directly are always read.
+    """
     out = []
     for item in inputs:
         path = Path(item)
         if item != "-" and path.is_dir():
-            out += sorted(str(p) for p in path.rglob("*") if p.is_file() and kind_of(p.name))
+            found = []
+            for p in path.rglob("*"):
+                if not p.is_file() or not kind_of(p.name):
+                    continue
+                names = (p.relative_to(path).as_posix(), p.name)
+                if include and not any(fnmatchcase(n, g) for n in names for g in include):
+                    continue
+                if any(fnmatchcase(n, g) for n in names for g in exclude):
+                    continue
+                found.append(str(p))
+            out += sorted(found)
         else:
             out.append(item)
     return out

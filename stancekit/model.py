@@ -92,7 +92,18 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, object, str]:
             hf_logging.enable_progress_bar()
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(f"Base model {config.base_model!r} has no fast tokenizer.")
-    network = StanceNetwork(encoder, len(config.labels), spans=config.spans)
+    network = StanceNetwork(
+        encoder,
+        len(config.labels),
+        spans=config.spans,
+        pooling=config.pooling,
+        span_head=config.span_head,
+    )
+    pretrained = getattr(encoder, "pooler", None)
+    if network.pooler is not None and isinstance(
+        getattr(pretrained, "dense", None), torch.nn.Linear
+    ):
+        network.pooler.load_state_dict(pretrained.state_dict())  # start from BERT's pooler
     return network, tokenizer, base
 
 

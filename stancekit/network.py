@@ -8,28 +8,65 @@ import math
 import torch
 from torch import nn
 
+from .config import POOLINGS, SPAN_HEADS
+
 #: Span tags per role (speaker, target): outside, begin, inside.
 SPAN_TAGS = ("O", "B", "I")
 SPAN_ROLES = ("speaker", "target")
 
 
+class Pooler(nn.Module):
+    """BERT's pooler: ``tanh(dense(h_[CLS]))``, with the same parameter names."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.dense = nn.Linear(hidden, hidden)
+
+    def forward(self, states: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(states[:, 0]))
+
+
 class StanceNetwork(nn.Module):
-    """Encoder -> mean pooling -> stance logits (softmax) and act logits (sigmoid);
+    """Encoder -> pooling -> stance logits (softmax) and act logits (sigmoid);
     token states -> speaker/target BIO logits."""
 
-    def __init__(self, encoder: nn.Module, num_labels: int, spans: bool = True, dropout=0.1):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        num_labels: int,
+        spans: bool = True,
+        dropout: float = 0.1,
+        pooling: str = "cls",
+        span_head: str = "mlp",
+    ):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+        if span_head not in SPAN_HEADS:
+            raise ValueError(f"span_head must be one of {SPAN_HEADS}, got {span_head!r}.")
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
+        self.pooler = Pooler(hidden) if pooling == "cls" else None
         self.stance = nn.Linear(hidden, num_labels)
         self.acts = nn.Linear(hidden, num_labels)
-        self.span = nn.Linear(hidden, len(SPAN_ROLES) * len(SPAN_TAGS)) if spans else None
+        tags = len(SPAN_ROLES) * len(SPAN_TAGS)
+        if not spans:
+            self.span = None
+        elif span_head == "linear":
+            self.span = nn.Linear(hidden, tags)
+        else:
+            self.span = nn.Sequential(
+                nn.Linear(hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, tags)
+            )
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        if self.pooler is not None:
+            pooled = self.pooler(hidden)
+        else:
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         pooled = self.dropout(pooled)
         out = {"stance": self.stance(pooled), "acts": self.acts(pooled)}
         if self.span is not None:

@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,6 +65,31 @@ def _events(paths: list[str], split: bool, text_field: str, id_field: str) -> It
             yield RowError(exc)
 
 
+def sentences_of(text: str, split: bool = True) -> list:
+    """The sentences of a document (``split``) or the document as one unit."""
+    from .segment import Sentence, split_sentences
+
+    if split:
+        return split_sentences(text)
+    return [Sentence(text, 0, len(text))] if text.strip() else []
+
+
+def label_chunk(model, documents: list[tuple[Document, list]]) -> list[dict]:
+    """Output records (``make_record``) of ``(document, sentences)`` pairs, labelled in
+    one pass of length-sorted batches, in document and sentence order."""
+    sentences = [s for _, sents in documents for s in sents]
+    if not sentences:
+        return []
+    texts = [s.text for s in sentences]
+    results = model._results(texts, model.forward(texts), [s.start for s in sentences])
+    records, pos = [], 0
+    for doc, sents in documents:
+        for number in range(len(sents)):
+            records.append(make_record(doc.id, doc.source, number, results[pos]))
+            pos += 1
+    return records
+
+
 def label_files(
     inputs: list[str],
     model=None,
@@ -75,6 +100,8 @@ def label_files(
     text_field: str = "text",
     id_field: str = "id",
     resume: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     chunk_sentences: int = 2048,
     on_error: Callable[[str], None] | None = None,
     progress: bool | None = None,
@@ -89,6 +116,8 @@ def label_files(
         split: False labels each row (each line of a .txt) as one unit, as is.
         text_field, id_field: field names in .jsonl/.csv/.parquet inputs.
         resume: continue an interrupted run into the same ``output`` (jsonl or csv).
+        include, exclude: glob patterns selecting the files inside directories (see
+            ``inputs.expand``).
         chunk_sentences: sentences labelled together before their records are written.
         on_error: called with each error message (default: print to stderr).
         progress: show a progress bar on stderr (default: when stderr is a terminal).
@@ -99,12 +128,11 @@ def label_files(
     from tqdm import tqdm
 
     from .model import StanceModel, load
-    from .segment import Sentence, split_sentences
 
     if not isinstance(model, StanceModel):
         model = load(model)
     report = on_error or (lambda msg: print(f"stancekit: error: {msg}", file=sys.stderr))
-    paths = expand(inputs)
+    paths = expand(inputs, include, exclude)
     options = {
         "split": split,
         "text_field": text_field,
@@ -134,19 +162,14 @@ def label_files(
 
     def flush() -> None:
         nonlocal pending, pending_count
-        sentences = [s for _, sents in pending for s in sents]
-        if sentences:
-            raw = model.forward([s.text for s in sentences])
-            results = model._results([s.text for s in sentences], raw, [s.start for s in sentences])
-            pos = 0
-            for doc, sents in pending:
-                for number in range(len(sents)):
-                    writer.write(make_record(doc.id, doc.source, number, results[pos]))
-                    summary.labels[results[pos].label] += 1
-                    pos += 1
+        records = label_chunk(model, pending)
+        if records:
+            for record in records:
+                writer.write(record)
+                summary.labels[record["label"]] += 1
             writer.flush()
-            summary.sentences += len(sentences)
-            bar.update(len(sentences))
+            summary.sentences += len(records)
+            bar.update(len(records))
         pending, pending_count = [], 0
         if output_file:
             summary.seconds = time.time() - started
@@ -164,10 +187,7 @@ def label_files(
                 report(str(item.error))
             else:
                 summary.documents += 1
-                if split:
-                    sents = split_sentences(item.text)
-                else:
-                    sents = [Sentence(item.text, 0, len(item.text))] if item.text.strip() else []
+                sents = sentences_of(item.text, split)
                 if not sents:
                     summary.empty_documents += 1
                     continue

@@ -38,6 +38,8 @@ class TrainingArguments:
         max_length: tokens per training sentence.
         lora_rank, lora_alpha: adapter shape.
         act_weight, span_weight: loss weights of the act and span heads.
+        pooling: ``"cls"`` (BERT pooler, exportable with ``--format hf``) or ``"mean"``.
+        span_head: ``"mlp"`` or ``"linear"`` speaker/target tagger.
         patience: epochs without dev macro-F1 gain before stopping.
         spans: learn speaker/target span heads when the data has speaker/target fields.
         dev_fraction: share held out for dev when no dev data is given (0: none).
@@ -55,7 +57,9 @@ class TrainingArguments:
     lora_rank: int = 16
     lora_alpha: float = 32.0
     act_weight: float = 0.5
-    span_weight: float = 0.5
+    span_weight: float = 1.0
+    pooling: str = "cls"
+    span_head: str = "mlp"
     patience: int = 3
     spans: bool = True
     dev_fraction: float = 0.1
@@ -174,6 +178,8 @@ def train(
         lora_rank=args.lora_rank,
         lora_alpha=args.lora_alpha,
         spans=has_spans,
+        pooling=args.pooling,
+        span_head=args.span_head,
         null_label=null,
     )
     network, tokenizer, base = build_network(config)
@@ -356,7 +362,9 @@ def model_card(config: ModelConfig) -> str:
             if config.method == "lora"
             else ""
         ),
-        f"- Speaker/target span heads: {'yes' if config.spans else 'no'}",
+        f"- Sentence pooling: {config.pooling}"
+        + (" (exportable with `stancekit export --format hf`)" if config.pooling == "cls" else ""),
+        "- Speaker/target span heads: " + (f"yes ({config.span_head})" if config.spans else "no"),
         f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
         f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
         f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",

@@ -84,3 +84,32 @@ def test_training_is_reproducible(tiny_base, tmp_path):
     a.precision = b.precision = "fp32"
     texts = [r["text"] for r in tiny_rows()]
     np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
+
+
+def test_hf_export_gives_the_same_labels_and_scores(trained, tmp_path):
+    from transformers import pipeline
+
+    from stancekit.export import export_hf
+
+    model, _ = trained
+    texts = [row["text"] for row in tiny_rows()]
+    export_hf(model, tmp_path / "hf")
+    classify = pipeline("text-classification", model=str(tmp_path / "hf"), device="cpu")
+    got = classify(texts, top_k=None)
+    probs = model.predict_proba(texts)
+    for scores, expected in zip(got, probs):
+        by_label = {s["label"]: s["score"] for s in scores}
+        np.testing.assert_allclose([by_label[label] for label in model.labels], expected, atol=1e-4)
+
+
+def test_hf_export_refuses_mean_pooling(trained, tmp_path):
+    from stancekit.errors import ModelLoadError
+    from stancekit.export import export_hf
+
+    model, _ = trained
+    model.config.pooling = "mean"
+    try:
+        with pytest.raises(ModelLoadError, match="pooling='cls'"):
+            export_hf(model, tmp_path / "hf")
+    finally:
+        model.config.pooling = "cls"

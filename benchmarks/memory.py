@@ -1,0 +1,81 @@
+"""Peak memory of `stancekit label` on a large corpus:
+
+    python benchmarks/memory.py [--megabytes 500] [--max-seconds 600] [--backend onnx]
+
+Builds a JSONL corpus of news-like articles of the given size (the generator of
+benchmarks/corpus.py), starts `stancekit label corpus.jsonl -o out.jsonl`, samples the
+resident memory (VmRSS) of the process once a second, and prints the peak and a timeline
+(elapsed s, MB of input consumed, sentences written, RSS). With --max-seconds the run is
+stopped after that long (labelling 500 MB takes hours on 2 cores); the timeline shows
+whether memory grows with the amount read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import build_corpus  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=float, default=500)
+    parser.add_argument("--max-seconds", type=float, default=600)
+    parser.add_argument("--backend", default="onnx")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        corpus = tmp / "corpus.jsonl"
+        sentences = int(args.megabytes * 1e6 / 160)  # ~160 bytes of JSONL per sentence
+        build_corpus(corpus, sentences)
+        size = corpus.stat().st_size / 1e6
+        out = tmp / "out.jsonl"
+        cmd = [sys.executable, "-m", "stancekit", "label", str(corpus), "-o", str(out), "-q"]
+        cmd += ["--backend", args.backend]
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        started, peak, timeline, last = time.time(), 0.0, [], 0.0
+        while proc.poll() is None:
+            time.sleep(1)
+            elapsed = time.time() - started
+            now = rss_mb(proc.pid)
+            peak = max(peak, now)
+            if elapsed - last >= 30 or not timeline:
+                journal = Path(f"{out}.progress.json")
+                done = json.loads(journal.read_text()) if journal.exists() else {}
+                written = done.get("summary", {}).get("sentences", 0)
+                timeline.append((elapsed, written, now))
+                last = elapsed
+            if args.max_seconds and elapsed >= args.max_seconds:
+                proc.kill()
+                proc.wait()
+                break
+        finished = proc.returncode == 0
+    print(
+        f"Corpus: {size:.0f} MB JSONL, about {sentences:,} sentences. Backend {args.backend}. "
+        f"{'Run completed' if finished else f'Run stopped after {args.max_seconds:.0f} s'}.\n"
+    )
+    print("| elapsed (s) | sentences written | RSS (MB) |\n|---|---|---|")
+    for elapsed, written, now in timeline:
+        print(f"| {elapsed:.0f} | {written:,} | {now:.0f} |")
+    print(f"\nPeak RSS: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
