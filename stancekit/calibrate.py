@@ -68,23 +68,25 @@ def tune_thresholds(
 
 def tune_span_thresholds(
     texts: list[str], encodings, span_probs, gold: dict[str, list[str | None]]
-) -> dict[str, float]:
-    """Per role, the begin-probability threshold in 0.1..0.6 that maximises the token F1
-    of decoded spans against ``gold[role]`` (stance sentences only)."""
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per role, the begin-probability threshold (0.1..0.6) and the inside log-odds bias
+    (0..3) that maximise the token F1 of decoded spans against ``gold[role]`` (stance
+    sentences only). Returns ``(thresholds, inside_biases)``."""
     from .evaluation import span_scores
     from .network import SPAN_ROLES
     from .spans import decode_span
 
-    out = {}
+    thresholds, biases = {}, {}
     for k, role in enumerate(SPAN_ROLES):
-        best, best_f1 = 0.5, -1.0
+        best, best_f1 = (0.5, 0.0), -1.0
         for threshold in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
-            pred = []
-            for text, enc, probs in zip(texts, encodings, span_probs):
-                found = decode_span(text, enc, probs[:, k], min_begin=threshold)
-                pred.append(text[found[0] : found[1]] if found else None)
-            f1 = span_scores(gold[role], pred)["token_f1"]
-            if f1 > best_f1 + 1e-9:
-                best, best_f1 = threshold, f1
-        out[role] = best
-    return out
+            for bias in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
+                pred = []
+                for text, enc, probs in zip(texts, encodings, span_probs):
+                    found = decode_span(text, enc, probs[:, k], threshold, bias)
+                    pred.append(text[found[0] : found[1]] if found else None)
+                f1 = span_scores(gold[role], pred)["token_f1"]
+                if f1 > best_f1 + 1e-9:
+                    best, best_f1 = (threshold, bias), f1
+        thresholds[role], biases[role] = best
+    return thresholds, biases

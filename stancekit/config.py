@@ -43,6 +43,8 @@ class ModelConfig:
         temperature: calibration temperature applied to the stance logits.
         act_thresholds: per-label probability above which a secondary act is reported.
         span_thresholds: per role (speaker, target), the begin probability a span needs.
+        span_inside_bias: per role, the log-odds shift of inside-tag probabilities used
+            when decoding a span's extent (fitted on dev; 0 = none).
         spans: whether the model has speaker/target span heads.
         pooling: ``"cls"`` (BERT pooler; exportable as a Hugging Face classifier) or
             ``"mean"``.
@@ -63,6 +65,7 @@ class ModelConfig:
     temperature: float = 1.0
     act_thresholds: dict[str, float] = field(default_factory=dict)
     span_thresholds: dict[str, float] = field(default_factory=dict)
+    span_inside_bias: dict[str, float] = field(default_factory=dict)
     spans: bool = True
     pooling: str = "mean"
     span_head: str = "linear"

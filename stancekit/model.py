@@ -221,6 +221,7 @@ class StanceModel:
                         raw.spans[i][:, k],
                         offset,
                         self.config.span_thresholds.get(role, 0.5),
+                        self.config.span_inside_bias.get(role, 0.0),
                     )
                     for k, role in enumerate(SPAN_ROLES)
                 )
@@ -280,9 +281,14 @@ class StanceModel:
 
 
 def _span(
-    text: str, encoding: Encoding, probs: np.ndarray, offset: int, threshold: float
+    text: str,
+    encoding: Encoding,
+    probs: np.ndarray,
+    offset: int,
+    threshold: float,
+    inside_bias: float = 0.0,
 ) -> Span | None:
-    found = decode_span(text, encoding, probs, min_begin=threshold)
+    found = decode_span(text, encoding, probs, threshold, inside_bias)
     if found is None:
         return None
     start, end, score = found

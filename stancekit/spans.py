@@ -41,15 +41,22 @@ def tags_for(encoding: Encoding, span: tuple[int, int] | None) -> list[int]:
 
 
 def decode_span(
-    text: str, encoding: Encoding, probs: np.ndarray, min_begin: float = 0.5, max_tokens: int = 32
+    text: str,
+    encoding: Encoding,
+    probs: np.ndarray,
+    min_begin: float = 0.5,
+    inside_bias: float = 0.0,
+    max_tokens: int = 32,
 ) -> tuple[int, int, float] | None:
     """Best span from per-token probabilities ``probs`` (tokens x [O, B, I]).
 
     A span exists when some token's begin probability reaches ``min_begin``. Among spans
     starting at the three likeliest begin tokens, the one with the highest log
-    probability ``log P(B_i) + sum log P(I_k) + log(1 - P(I_{j+1}))`` wins. Its ends snap
-    to whole words. Returns ``(start, end, score)`` with ``score`` the geometric mean of
-    the span's token probabilities, or None.
+    probability ``log P(B_i) + sum log P(I_k) + log(1 - P(I_{j+1}))`` wins, where the
+    inside probabilities have their log-odds shifted by ``inside_bias`` (> 0 favours
+    longer spans; fitted on dev). Its ends snap to whole words. Returns
+    ``(start, end, score)`` with ``score`` the geometric mean of the span's (unshifted)
+    token probabilities, or None.
     """
     valid = [t for t, (lo, hi) in enumerate(encoding.offsets) if hi > lo]
     if not valid:
@@ -58,8 +65,12 @@ def decode_span(
     p = np.clip(probs[first : last + 1], 1e-9, 1.0)
     if p[:, B].max() < min_begin:
         return None
-    log_i = np.log(p[:, I])
-    log_stop = np.append(np.log1p(-np.minimum(p[1:, I], 1 - 1e-9)), 0.0)
+    inside = np.clip(p[:, I], 1e-9, 1 - 1e-9)
+    if inside_bias:
+        inside = 1.0 / (1.0 + (1.0 - inside) / inside * np.exp(-inside_bias))
+    log_i = np.log(inside)
+    log_stop = np.append(np.log1p(-inside[1:]), 0.0)
+    true_log_i = np.log(p[:, I])
     best = None
     for i in np.argsort(-p[:, B])[:3]:
         j = np.arange(i, min(i + max_tokens, len(p)))
@@ -68,7 +79,8 @@ def decode_span(
         k = int(np.argmax(total + log_stop[j]))
         score = total[k] + log_stop[j[k]]
         if best is None or score > best[0]:
-            best = (score, first + int(i), first + int(j[k]), total[k] / (k + 1))
+            mean_log = (np.log(p[i, B]) + true_log_i[i + 1 : i + k + 1].sum()) / (k + 1)
+            best = (score, first + int(i), first + int(j[k]), mean_log)
     _, begin, end, mean_log = best
     start, stop = encoding.offsets[begin][0], encoding.offsets[end][1]
     while start > 0 and text[start - 1].isalnum():

@@ -331,7 +331,7 @@ def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
     config.act_thresholds = {k: v for k, v in thresholds.items() if k != config.null_label}
     stance = [i for i, e in enumerate(dev_examples) if e.label != config.null_label]
     if config.spans and stance:
-        config.span_thresholds = tune_span_thresholds(
+        config.span_thresholds, config.span_inside_bias = tune_span_thresholds(
             [texts[i] for i in stance],
             [raw.encodings[i] for i in stance],
             [raw.spans[i] for i in stance],

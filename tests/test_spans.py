@@ -56,3 +56,15 @@ def test_find_span_avoids_overlap():
     assert find_span(text, "Chile") == (0, 5)
     assert find_span(text, "Chile", avoid=(0, 5)) == (14, 19)
     assert find_span(text, None) is None
+
+
+def test_inside_bias_extends_an_uncertain_span():
+    # "iran" is a sure begin; the inside tags of "' s navy" are 0.4 likely each (O 0.58)
+    p = probs_for([O, O, O, O, B, O, O, O, O, O])
+    p[5:8] = [0.58, 0.02, 0.40]
+    start, end, score = decode_span(TEXT, ENC, p)
+    assert TEXT[start:end] == "Iran"
+    start, end, biased_score = decode_span(TEXT, ENC, p, inside_bias=2.0)
+    assert TEXT[start:end] == "Iran's navy"
+    # the score stays the geometric mean of the unshifted probabilities
+    assert np.isclose(biased_score, np.exp((np.log(0.96) + 3 * np.log(0.40)) / 4))
