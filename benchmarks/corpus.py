@@ -133,8 +133,9 @@ def main() -> None:
         words = build_corpus(corpus, args.sentences)
         size_mb = corpus.stat().st_size / 1e6
         # the onnx backend exports to the user cache on first use: do it untimed
+        seed = ROOT / "seeds" / "000_f28d71708d6332bd.txt"
         subprocess.run(
-            [*py, "label", str(corpus), "-q", "--backend", "onnx", "-o", str(tmp / "w.jsonl")],
+            [*py, "label", str(seed), "-q", "--backend", "onnx", "-o", str(tmp / "w.jsonl")],
             check=True,
         )
         rows, counted = [], None

@@ -138,14 +138,19 @@ def evaluate(model, data, *, out: str | Path | None = None, worst: int = 20) -> 
         model = load(model)
     examples = read_examples(data, model.labels)
     results = model.label_sentences([e.text for e in examples])
-    report = score_results(examples, results, model.labels, model.config.null_label, worst)
+    report = score_results(
+        examples, results, model.labels, model.config.null_label, worst, model.config.spans
+    )
     if out is not None:
         write_report(report, out)
     return report
 
 
-def score_results(examples, results, labels, null_label, worst: int = 20) -> dict[str, Any]:
-    """The evaluation report for predictions ``results`` of gold ``examples``."""
+def score_results(
+    examples, results, labels, null_label, worst: int = 20, spans: bool = True
+) -> dict[str, Any]:
+    """The evaluation report for predictions ``results`` of gold ``examples``; span
+    scores only when the model has span heads (``spans``) and the data has spans."""
     gold = [e.label for e in examples]
     pred = [r.label for r in results]
     report = classification_report(gold, pred, labels)
@@ -158,7 +163,7 @@ def score_results(examples, results, labels, null_label, worst: int = 20) -> dic
             [e.also for e in examples], [r.labels[1:] for r in results]
         )
     stance = [i for i, e in enumerate(examples) if e.label != null_label]
-    if any(examples[i].speaker or examples[i].target for i in stance):
+    if spans and any(examples[i].speaker or examples[i].target for i in stance):
         for role in ("speaker", "target"):
             gold_spans = [getattr(examples[i], role) for i in stance]
             pred_spans = [

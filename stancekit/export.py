@@ -60,7 +60,7 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
     if "spans" in outputs:
         axes["spans"] = {0: "batch", 1: "tokens"}
     plain = folder / ("model.fp32.onnx" if quantize else ONNX_NAME)
-    with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger(), _eager(network):
+    with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             Wrapped(),
@@ -72,15 +72,12 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
             opset_version=17,
             dynamo=False,
         )
-        _fuse(plain, network.encoder.config)
         if quantize:
             quantize_dynamic(
                 str(plain),
                 str(folder / ONNX_NAME),
                 weight_type=QuantType.QInt8,
                 per_channel=True,
-                # fused operators are outside shape inference: their outputs are float
-                extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
             )
             plain.unlink()
     model.config.save(folder)
@@ -170,40 +167,6 @@ def export_hf(model, folder: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def _eager(network):
-    """Export attention as plain MatMul/Softmax (not SDPA), the pattern that onnxruntime
-    fuses into its Attention operator."""
-    encoder = network.encoder
-    before = getattr(encoder.config, "_attn_implementation", None)
-    switch = hasattr(encoder, "set_attn_implementation") and before not in (None, "eager")
-    if switch:
-        encoder.set_attn_implementation("eager")
-    try:
-        yield
-    finally:
-        if switch:
-            encoder.set_attn_implementation(before)
-
-
-def _fuse(path: Path, encoder_config) -> None:
-    """Rewrite a BERT-like graph in place with onnxruntime's fused transformer operators
-    (Attention, SkipLayerNormalization, BiasGelu), which quantise and run faster on the
-    CPU. Other architectures are left as exported."""
-    if getattr(encoder_config, "model_type", None) not in ("bert", "roberta", "xlm-roberta"):
-        return
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    optimized = optimize_model(
-        str(path),
-        model_type="bert",
-        num_heads=encoder_config.num_attention_heads,
-        hidden_size=encoder_config.hidden_size,
-        opt_level=0,
-    )
-    optimized.save_model_to_file(str(path))
-
-
-@contextlib.contextmanager
 def _quiet_root_logger():
     """onnxruntime's quantiser logs advice through the root logger; keep it quiet."""
     root = logging.getLogger()
@@ -223,7 +186,6 @@ def cached_onnx(model, quantize: bool = True) -> Path:
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         digest.update((Path(model.path) / name).read_bytes())
     digest.update(b"int8" if quantize else b"fp32")
-    digest.update(b"fused-v1")
     root = Path(os.environ.get("STANCEKIT_CACHE", Path.home() / ".cache" / "stancekit"))
     folder = root / "onnx" / digest.hexdigest()[:16]
     if not (folder / ONNX_NAME).is_file():

@@ -318,7 +318,9 @@ def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[e.label] for e in dev_examples])
     config.temperature = 1.0
-    before = score_results(dev_examples, model._results(texts, raw), labels, config.null_label)
+    before = score_results(
+        dev_examples, model._results(texts, raw), labels, config.null_label, spans=config.spans
+    )
     config.temperature = fit_temperature(raw.logits, y)
     primary = raw.logits.argmax(1)
     acts = raw.acts.copy()
@@ -340,7 +342,9 @@ def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
                 for role in ("speaker", "target")
             },
         )
-    report = score_results(dev_examples, model._results(texts, raw), labels, config.null_label)
+    report = score_results(
+        dev_examples, model._results(texts, raw), labels, config.null_label, spans=config.spans
+    )
     report["ece_before_calibration"] = before["ece"]
     report.pop("worst_errors", None)
     return {"dev": report}

@@ -70,3 +70,25 @@ def test_thresholds_maximise_f1():
         0.1 <= t["a"] <= 0.3
     )  # catches 0.9 and 0.3; 0.35 (a false positive) stays out only above 0.35
     assert t["b"] > 0.2
+
+
+def test_span_scores_only_for_models_with_span_heads():
+    from stancekit.data import Example
+    from stancekit.evaluation import score_results
+    from stancekit.results import SentenceResult, Span
+
+    examples = [
+        Example("Chile denied it.", "reject", (), "Chile", None),
+        Example("It rained.", "none", (), None, None),
+    ]
+    scores = {"reject": 0.9, "none": 0.1}
+    results = [
+        SentenceResult(
+            "Chile denied it.", 0, 16, "reject", 0.9, scores, ("reject",), Span("Chile", 0, 5, 0.9)
+        ),
+        SentenceResult("It rained.", 0, 10, "none", 0.9, scores, ("none",)),
+    ]
+    with_spans = score_results(examples, results, ["reject", "none"], "none")
+    assert with_spans["speaker"] == {"n": 1, "exact_match": 1.0, "token_f1": 1.0}
+    without = score_results(examples, results, ["reject", "none"], "none", spans=False)
+    assert "speaker" not in without and "target" not in without
