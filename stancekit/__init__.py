@@ -3,7 +3,7 @@
 Example:
     >>> import stancekit
     >>> model = stancekit.load()
-    >>> for r in model.label("Ghana rejected the claims. It will send aid."):
+    >>> for r in model.label("Ghana rejected the claims. It pledged aid to Togo."):
     ...     print(r.label, round(r.score, 2), r.text)
 
 Heavy libraries (torch, transformers) are imported only when a function needs them.

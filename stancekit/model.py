@@ -113,7 +113,7 @@ class StanceModel:
     Example:
         >>> import stancekit
         >>> model = stancekit.load()
-        >>> [r.label for r in model.label("Ghana rejected the claims. It will send aid.")]
+        >>> [r.label for r in model.label("Ghana rejected the claims. It pledged aid to Togo.")]
         ['reject', 'pledge']
     """
 

@@ -14,7 +14,7 @@ def test_default_model_loads_from_installed_wheel(tmp_path):
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
     code = (
         "import stancekit; m = stancekit.load(); print(stancekit.__file__); print(m.path); "
-        "print(' '.join(r.label for r in m.label('Ghana rejected the claims. It will send aid.')))"
+        "print(' '.join(r.label for r in m.label('Ghana rejected the claims. It pledged aid to Togo.')))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
