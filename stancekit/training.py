@@ -376,6 +376,8 @@ def model_card(config: ModelConfig) -> str:
     ]
     if t.get("command"):
         lines.append(f"- Command: `{t['command']}`")
+    if t.get("recalibrated"):
+        lines.append(f"- Note: {t['recalibrated']}")
     dev = config.metrics.get("dev")
     if dev:
         lines += [
