@@ -141,11 +141,11 @@ def export_hf(model, folder: str | Path) -> Path:
     state["classifier.weight"] = network.stance.weight / config.temperature
     state["classifier.bias"] = network.stance.bias / config.temperature
     result = classifier.load_state_dict(state, strict=False)
-    expected = set(classifier.state_dict())
-    missing = [k for k in result.missing_keys if k in expected and "position_ids" not in k]
-    if missing or not {f"{prefix}.pooler.dense.weight", "classifier.weight"} <= set(state):
+    missing = [k for k in result.missing_keys if "position_ids" not in k]
+    if missing or result.unexpected_keys:
         raise ModelLoadError(
-            f"Cannot map the stance head onto {type(classifier).__name__}: missing {missing[:3]}."
+            f"Cannot map the stance head onto {type(classifier).__name__}: "
+            f"missing {missing[:3]}, unused {result.unexpected_keys[:3]}."
         )
     with torch.no_grad():
         classifier.save_pretrained(str(folder), safe_serialization=True)
