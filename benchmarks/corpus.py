@@ -3,8 +3,9 @@
     python benchmarks/corpus.py [--sentences 20000] [--batch-sizes 32,64,128]
 
 1. Builds a synthetic news-like corpus: JSONL articles (5-30 sentences, paragraphs) made
-   of corpus sentences (data/train.jsonl + data/dev.jsonl), a quarter of them joined in
-   pairs into long wire sentences: 28.4 words per sentence on average, 3 to about 90.
+   of corpus sentences (data/train.jsonl + data/dev.jsonl), some of them joined in pairs
+   into long wire sentences, as many as it takes to average --words (25) words per
+   sentence; lengths vary from 3 to about 90 words.
 2. For each backend x batch size: `stancekit label corpus.jsonl -o out.jsonl` end to end
    (process start, model load, reading, segmentation, labelling, writing JSONL), wall
    time -> sentences/s, and the peak resident memory of that process.
@@ -78,7 +79,7 @@ F1_ARGS = {
 }
 
 
-def build_corpus(path: Path, sentences: int, seed: int = 0) -> float:
+def build_corpus(path: Path, sentences: int, words_per_sentence: float, seed: int = 0) -> float:
     """Write articles to ``path``; returns the mean words per source sentence."""
     rng = random.Random(seed)
     pool = []
@@ -87,13 +88,15 @@ def build_corpus(path: Path, sentences: int, seed: int = 0) -> float:
             text = json.loads(line)["text"]
             if text[-1:] in ".!?\u201d\"'" and len(text.split()) >= 3:
                 pool.append(text)
+    pool_mean = sum(len(t.split()) for t in pool) / len(pool)
+    join = min(1.0, max(0.0, words_per_sentence / pool_mean - 1.0))  # share of joined pairs
     made, words, n = 0, 0, 0
     with path.open("w", encoding="utf-8") as fh:
         while made < sentences:
             parts = []
             for _ in range(rng.randint(5, 30)):
                 text = rng.choice(pool)
-                if rng.random() < 0.25:  # a long wire sentence: two clauses joined
+                if rng.random() < join:  # a long wire sentence: two clauses joined
                     other = rng.choice(pool).rstrip(".")
                     text = text.rstrip(".") + ", while " + other[:1].lower() + other[1:] + "."
                 parts.append(text)
@@ -122,6 +125,7 @@ def python_value(code: str, *args: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=20000)
+    parser.add_argument("--words", type=float, default=25.0, help="mean words per sentence")
     parser.add_argument("--batch-sizes", default="32,64,128")
     parser.add_argument("--pipeline-batch-size", type=int, default=32)
     args = parser.parse_args()
@@ -130,7 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = tmp / "corpus.jsonl"
-        words = build_corpus(corpus, args.sentences)
+        words = build_corpus(corpus, args.sentences, args.words)
         size_mb = corpus.stat().st_size / 1e6
         # the onnx backend exports to the user cache on first use: do it untimed
         seed = ROOT / "seeds" / "000_f28d71708d6332bd.txt"

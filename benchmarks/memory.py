@@ -39,12 +39,13 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=500)
     parser.add_argument("--max-seconds", type=float, default=600)
     parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--words", type=float, default=25.0, help="mean words per sentence")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = tmp / "corpus.jsonl"
         sentences = int(args.megabytes * 1e6 / 160)  # ~160 bytes of JSONL per sentence
-        build_corpus(corpus, sentences)
+        build_corpus(corpus, sentences, args.words)
         size = corpus.stat().st_size / 1e6
         out = tmp / "out.jsonl"
         cmd = [sys.executable, "-m", "stancekit", "label", str(corpus), "-o", str(out), "-q"]
