@@ -1,6 +1,7 @@
 """Corpus labelling speed, memory and accuracy per backend, next to transformers, in one run:
 
     python benchmarks/corpus.py [--sentences 20000] [--batch-sizes 32,64,128]
+                                [--model FOLDER] [--backends fp32,bf16,onnx]
 
 1. Builds a synthetic news-like corpus: JSONL articles (5-30 sentences, paragraphs) made
    of corpus sentences (data/train.jsonl + data/dev.jsonl), some of them joined in pairs
@@ -63,7 +64,7 @@ print(f1_score([r["label"] for r in rows], pred, average="macro"))
 
 STANCEKIT_F1 = """
 import sys, stancekit
-model = stancekit.load(precision=sys.argv[2], backend=sys.argv[3])
+model = stancekit.load(sys.argv[4] or None, precision=sys.argv[2], backend=sys.argv[3])
 print(stancekit.evaluate(model, sys.argv[1])["macro_f1"])
 """
 
@@ -72,6 +73,7 @@ BACKENDS = {
     "torch bf16": ["--precision", "bf16"],
     "onnx int8": ["--backend", "onnx"],
 }
+SHORT = {"fp32": "torch fp32", "bf16": "torch bf16", "onnx": "onnx int8"}
 F1_ARGS = {
     "torch fp32": ("fp32", "torch"),
     "torch bf16": ("bf16", "torch"),
@@ -128,8 +130,12 @@ def main() -> None:
     parser.add_argument("--words", type=float, default=25.0, help="mean words per sentence")
     parser.add_argument("--batch-sizes", default="32,64,128")
     parser.add_argument("--pipeline-batch-size", type=int, default=32)
+    parser.add_argument("--model", default="", help="model folder (default: the shipped model)")
+    parser.add_argument("--backends", default="fp32,bf16,onnx")
     args = parser.parse_args()
     py = [sys.executable, "-m", "stancekit"]
+    model = ["--model", args.model] if args.model else []
+    backends = [SHORT[b.strip()] for b in args.backends.split(",")]
     dev = str(ROOT / "data" / "dev.jsonl")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -139,12 +145,14 @@ def main() -> None:
         # the onnx backend exports to the user cache on first use: do it untimed
         seed = ROOT / "seeds" / "000_f28d71708d6332bd.txt"
         subprocess.run(
-            [*py, "label", str(seed), "-q", "--backend", "onnx", "-o", str(tmp / "w.jsonl")],
+            [*py, "label", str(seed), "-q", "--backend", "onnx", "-o", str(tmp / "w.jsonl")]
+            + model,
             check=True,
         )
         rows, counted = [], None
-        for name, extra in BACKENDS.items():
-            f1 = python_value(STANCEKIT_F1, dev, *F1_ARGS[name])
+        for name in backends:
+            extra = BACKENDS[name] + model
+            f1 = python_value(STANCEKIT_F1, dev, *F1_ARGS[name], args.model)
             for batch in args.batch_sizes.split(","):
                 out = tmp / "out.jsonl"
                 m = measure(
@@ -159,7 +167,7 @@ def main() -> None:
                 print(f"  {rows[-1]}", file=sys.stderr, flush=True)
         # transformers.pipeline on the same model, exported
         hf = tmp / "hf"
-        subprocess.run([*py, "export", "--format", "hf", str(hf)], check=True)
+        subprocess.run([*py, "export", "--format", "hf", str(hf), *model], check=True)
         m = measure(
             [sys.executable, "-c", PIPELINE, str(hf), str(out), str(args.pipeline_batch_size)]
         )
@@ -177,8 +185,8 @@ def main() -> None:
 
     print(
         f"\nCorpus: {counted} sentences after segmentation ({words:.1f} words per sentence on "
-        f"average), {size_mb:.1f} MB JSONL. Wall time includes process start and model "
-        f"load; {time.strftime('%Y-%m-%d')}.\n"
+        f"average), {size_mb:.1f} MB JSONL. Model: {args.model or 'shipped'}. Wall time "
+        f"includes process start and model load; {time.strftime('%Y-%m-%d')}.\n"
     )
     print("| system | batch | sentences/s | peak memory (MB) | dev macro-F1 | wall (s) |")
     print("|---|---|---|---|---|---|")

@@ -1,6 +1,7 @@
 """Peak memory of `stancekit label` on a large corpus:
 
     python benchmarks/memory.py [--megabytes 500] [--max-seconds 600] [--backend onnx]
+                                [--worst-case]
 
 Builds a JSONL corpus of news-like articles of the given size (the generator of
 benchmarks/corpus.py), starts `stancekit label corpus.jsonl -o out.jsonl`, samples the
@@ -8,6 +9,12 @@ resident memory (VmRSS) of the process once a second, and prints the peak and a 
 (elapsed s, MB of input consumed, sentences written, RSS). With --max-seconds the run is
 stopped after that long (labelling 500 MB takes hours on 2 cores); the timeline shows
 whether memory grows with the amount read.
+
+--worst-case builds the corpus from sentences longer than the model's 256-token limit
+(ten corpus sentences run together), so that every batch has the largest shape labelling
+can produce (batch size x 256 tokens) from the first chunk on. Memory in flight is the
+model, one chunk of sentences and one batch's activations, so this peak bounds the peak
+on any corpus, whatever its size.
 """
 
 from __future__ import annotations
@@ -21,7 +28,22 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import build_corpus  # noqa: E402
+from corpus import ROOT, build_corpus  # noqa: E402
+
+
+def build_worst_case(path: Path, sentences: int) -> None:
+    """Articles of sentences that all exceed the model's token limit."""
+    pool = [
+        json.loads(line)["text"].rstrip(".")
+        for line in (ROOT / "data" / "train.jsonl").open(encoding="utf-8")
+    ]
+    with path.open("w", encoding="utf-8") as fh:
+        for n in range(0, sentences, 10):
+            parts = [
+                "; and ".join(pool[(n * 10 + k * 10 + j) % len(pool)] for j in range(10)) + "."
+                for k in range(10)
+            ]
+            fh.write(json.dumps({"id": f"art-{n:07d}", "text": " ".join(parts)}) + "\n")
 
 
 def rss_mb(pid: int) -> float:
@@ -40,12 +62,17 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=600)
     parser.add_argument("--backend", default="onnx")
     parser.add_argument("--words", type=float, default=25.0, help="mean words per sentence")
+    parser.add_argument("--worst-case", action="store_true", help="only over-long sentences")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = tmp / "corpus.jsonl"
-        sentences = int(args.megabytes * 1e6 / 160)  # ~160 bytes of JSONL per sentence
-        build_corpus(corpus, sentences, args.words)
+        if args.worst_case:
+            sentences = int(args.megabytes * 1e6 / 1500)  # ~1,500 bytes per sentence
+            build_worst_case(corpus, sentences)
+        else:
+            sentences = int(args.megabytes * 1e6 / 160)  # ~160 bytes of JSONL per sentence
+            build_corpus(corpus, sentences, args.words)
         size = corpus.stat().st_size / 1e6
         out = tmp / "out.jsonl"
         cmd = [sys.executable, "-m", "stancekit", "label", str(corpus), "-o", str(out), "-q"]
@@ -69,7 +96,8 @@ def main() -> None:
                 break
         finished = proc.returncode == 0
     print(
-        f"Corpus: {size:.0f} MB JSONL, about {sentences:,} sentences. Backend {args.backend}. "
+        f"Corpus: {size:.0f} MB JSONL{' (worst case: every sentence over 256 tokens)' if args.worst_case else ''}, "
+        f"about {sentences:,} sentences. Backend {args.backend}. "
         f"{'Run completed' if finished else f'Run stopped after {args.max_seconds:.0f} s'}.\n"
     )
     print("| elapsed (s) | sentences written | RSS (MB) |\n|---|---|---|")

@@ -140,6 +140,9 @@ def train(
     seed: int = typer.Option(13, "--seed"),
     dev_fraction: float = typer.Option(0.1, "--dev-fraction"),
     device: str | None = typer.Option(None, "--device"),
+    layers: int | None = typer.Option(
+        None, "--layers", help="Keep only the base encoder's first N layers (faster)."
+    ),
     no_spans: bool = typer.Option(False, "--no-spans", help="Do not learn speaker/target spans."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model folder."),
 ) -> None:
@@ -160,6 +163,7 @@ def train(
             seed=seed,
             dev_fraction=dev_fraction,
             device=device,
+            encoder_layers=layers,
             spans=not no_spans,
         )
         label_list = [x.strip() for x in labels.split(",")] if labels else None

@@ -49,6 +49,8 @@ class ModelConfig:
         pooling: ``"cls"`` (BERT pooler; exportable as a Hugging Face classifier) or
             ``"mean"``.
         span_head: ``"mlp"`` or ``"linear"``.
+        encoder_layers: how many of the base encoder's transformer layers the model keeps
+            (the first ones); None keeps all. Fewer layers label faster and less accurately.
         null_label: the label meaning "no act", for which no spans are reported.
         training: data, command and hyper-parameters the model was trained with.
         metrics: evaluation figures measured after training (dev split).
@@ -69,6 +71,7 @@ class ModelConfig:
     spans: bool = True
     pooling: str = "mean"
     span_head: str = "linear"
+    encoder_layers: int | None = None
     null_label: str | None = NONE
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -86,6 +89,8 @@ class ModelConfig:
             raise ConfigError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}.")
         if self.span_head not in SPAN_HEADS:
             raise ConfigError(f"span_head must be one of {SPAN_HEADS}, got {self.span_head!r}.")
+        if self.encoder_layers is not None and self.encoder_layers < 1:
+            raise ConfigError(f"encoder_layers must be at least 1, got {self.encoder_layers}.")
         if self.temperature <= 0:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
         if not 8 <= self.max_length <= 512:

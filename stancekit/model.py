@@ -79,6 +79,8 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, object, str]:
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    from .network import keep_layers
+
     base = resolve_base(config.base_model)
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
@@ -92,6 +94,8 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, object, str]:
             hf_logging.enable_progress_bar()
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(f"Base model {config.base_model!r} has no fast tokenizer.")
+    if config.encoder_layers is not None:
+        keep_layers(encoder, config.encoder_layers)
     network = StanceNetwork(
         encoder,
         len(config.labels),

@@ -9,10 +9,37 @@ import torch
 from torch import nn
 
 from .config import POOLINGS, SPAN_HEADS
+from .errors import ConfigError
 
 #: Span tags per role (speaker, target): outside, begin, inside.
 SPAN_TAGS = ("O", "B", "I")
 SPAN_ROLES = ("speaker", "target")
+
+
+def keep_layers(encoder: nn.Module, n: int) -> None:
+    """Cut a pretrained encoder down to its first ``n`` transformer layers, in place.
+
+    Works for encoders that keep their layers in ``encoder.layer`` (BERT, RoBERTa,
+    MiniLM, ELECTRA...) or ``transformer.layer`` (DistilBERT).
+    """
+    for path in ("encoder.layer", "transformer.layer"):
+        try:
+            layers = encoder.get_submodule(path)
+        except AttributeError:
+            continue
+        if isinstance(layers, nn.ModuleList):
+            break
+    else:
+        raise ConfigError(
+            f"Cannot keep {n} layers of a {type(encoder).__name__}: its layers are not in "
+            f"encoder.layer or transformer.layer."
+        )
+    if not 1 <= n <= len(layers):
+        raise ConfigError(f"encoder_layers must be in 1..{len(layers)} for this base, got {n}.")
+    del layers[n:]
+    for name in ("num_hidden_layers", "n_layers"):
+        if hasattr(encoder.config, name):
+            setattr(encoder.config, name, n)
 
 
 class Pooler(nn.Module):

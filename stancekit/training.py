@@ -40,6 +40,8 @@ class TrainingArguments:
         act_weight, span_weight: loss weights of the act and span heads.
         pooling: ``"cls"`` (BERT pooler, exportable with ``--format hf``) or ``"mean"``.
         span_head: ``"mlp"`` or ``"linear"`` speaker/target tagger.
+        encoder_layers: keep only the base encoder's first N layers (faster, smaller
+            model; None keeps all).
         patience: epochs without dev macro-F1 gain before stopping.
         spans: learn speaker/target span heads when the data has speaker/target fields.
         dev_fraction: share held out for dev when no dev data is given (0: none).
@@ -60,6 +62,7 @@ class TrainingArguments:
     span_weight: float = 1.0
     pooling: str = "cls"
     span_head: str = "mlp"
+    encoder_layers: int | None = None
     patience: int = 3
     spans: bool = True
     dev_fraction: float = 0.1
@@ -180,6 +183,7 @@ def train(
         spans=has_spans,
         pooling=args.pooling,
         span_head=args.span_head,
+        encoder_layers=args.encoder_layers,
         null_label=null,
     )
     network, tokenizer, base = build_network(config)
@@ -359,7 +363,12 @@ def model_card(config: ModelConfig) -> str:
         "# stancekit model",
         "",
         f"- Labels: {', '.join(config.labels)}",
-        f"- Base encoder: `{config.base_model}` (weights sha256 `{config.base_sha256}`)",
+        f"- Base encoder: `{config.base_model}` (weights sha256 `{config.base_sha256}`)"
+        + (
+            f"; only its first {config.encoder_layers} layers are kept"
+            if config.encoder_layers
+            else ""
+        ),
         f"- Method: {config.method}"
         + (
             f" (LoRA rank {config.lora_rank}, alpha {config.lora_alpha:g}, merged at load time)"

@@ -10,7 +10,7 @@ from stancekit.training import TrainingArguments
 from .conftest import tiny_rows
 
 
-@pytest.fixture(scope="module", params=["lora-minilm", "full-tiny"])
+@pytest.fixture(scope="module", params=["lora-minilm", "full-tiny", "full-tiny-1-layer"])
 def trained(request, tmp_path_factory, tiny_base):
     folder = tmp_path_factory.mktemp(request.param)
     if request.param == "lora-minilm":
@@ -26,6 +26,7 @@ def trained(request, tmp_path_factory, tiny_base):
             batch_size=4,
             learning_rate=3e-3,
             device="cpu",
+            encoder_layers=1 if request.param == "full-tiny-1-layer" else None,
         )
     model = stancekit.train(tiny_rows(), folder, args=args, progress=False)
     model.precision = "fp32"
@@ -113,3 +114,22 @@ def test_hf_export_refuses_mean_pooling(trained, tmp_path):
             export_hf(model, tmp_path / "hf")
     finally:
         model.config.pooling = "cls"
+
+
+def test_encoder_layers_are_cut_saved_and_reloaded(trained):
+    model, folder = trained
+    loaded = stancekit.load(folder, precision="fp32", device="cpu")
+    layers = len(model.network.encoder.encoder.layer)
+    assert len(loaded.network.encoder.encoder.layer) == layers
+    assert loaded.network.encoder.config.num_hidden_layers == layers
+    if model.config.encoder_layers:
+        assert layers == model.config.encoder_layers == 1
+        assert "only its first 1 layers are kept" in (folder / "README.md").read_text()
+
+
+def test_encoder_layers_out_of_range_is_a_clear_error(tiny_base):
+    from stancekit.errors import ConfigError
+
+    args = TrainingArguments(base_model=tiny_base, encoder_layers=3, dev_fraction=0)
+    with pytest.raises(ConfigError, match=r"encoder_layers must be in 1\.\.2"):
+        stancekit.train(tiny_rows(), args=args, progress=False)
