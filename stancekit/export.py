@@ -30,7 +30,11 @@ ONNX_NAME = "model.onnx"
 
 def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
     """Write ``model`` as ONNX to ``folder``; ``quantize`` makes the linear layers int8
-    (dynamic quantisation), about 2.5x faster on CPUs with VNNI."""
+    (dynamic quantisation, per-channel weights), about 2.5x faster on CPUs with VNNI.
+
+    Only matrix products are quantised: the token embedding table stays fp32 (an int8
+    table, onnxruntime's default, cost 0.6 dev macro-F1 points against 0.4 without it).
+    """
     import torch
 
     try:
@@ -78,6 +82,7 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
                 str(folder / ONNX_NAME),
                 weight_type=QuantType.QInt8,
                 per_channel=True,
+                op_types_to_quantize=["MatMul", "Gemm"],
             )
             plain.unlink()
     model.config.save(folder)
@@ -178,6 +183,10 @@ def _quiet_root_logger():
         root.setLevel(level)
 
 
+#: Changes whenever the export changes, so that stale cached exports are not reused.
+ONNX_RECIPE = "matmul-int8-v2"
+
+
 def cached_onnx(model, quantize: bool = True) -> Path:
     """An ONNX export of ``model`` in the user cache, made on first use."""
     if model.path is None:
@@ -185,7 +194,7 @@ def cached_onnx(model, quantize: bool = True) -> Path:
     digest = hashlib.sha256()
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         digest.update((Path(model.path) / name).read_bytes())
-    digest.update(b"int8" if quantize else b"fp32")
+    digest.update(f"{ONNX_RECIPE}-{'int8' if quantize else 'fp32'}".encode())
     root = Path(os.environ.get("STANCEKIT_CACHE", Path.home() / ".cache" / "stancekit"))
     folder = root / "onnx" / digest.hexdigest()[:16]
     if not (folder / ONNX_NAME).is_file():

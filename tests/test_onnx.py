@@ -55,6 +55,13 @@ def test_export_cli_writes_a_folder_that_loads_without_torch_weights(tmp_path):
     assert done.returncode == 0, done.stderr
     assert {"model.onnx", "config.json", "tokenizer.json"} <= {p.name for p in out.iterdir()}
     assert not (out / "model.safetensors").exists()
+    import onnx
+
+    graph = onnx.load(str(out / "model.onnx")).graph
+    ops = {node.op_type for node in graph.node}
+    assert "MatMulInteger" in ops  # the linear layers are int8
+    embedding = [t for t in graph.initializer if t.name.endswith("word_embeddings.weight")]
+    assert [t.data_type for t in embedding] == [onnx.TensorProto.FLOAT]  # the table is not
     model = stancekit.load(out)
     assert model.backend == "onnx" and model.network is None
     assert [r.label for r in model.label("Ghana rejected the claims. It pledged aid to Togo.")] == [
