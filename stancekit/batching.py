@@ -43,18 +43,36 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoding]
 
 
 def batches(
-    encodings: Sequence[Encoding], batch_size: int, pad_id: int = 0, order: list[int] | None = None
+    encodings: Sequence[Encoding],
+    batch_size: int,
+    pad_id: int = 0,
+    order: list[int] | None = None,
+    max_tokens: int | None = None,
 ) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
     """Yield ``(indices, input_ids, attention_mask)`` batches.
 
     By default texts are sorted by length (longest first) so that each batch holds
-    texts of similar length and little padding; ``order`` overrides the order.
+    texts of similar length and little padding; ``order`` overrides the order. A batch
+    holds at most ``batch_size`` texts and, when ``max_tokens`` is set, at most
+    ``max_tokens`` padded tokens (but always at least one text): long sentences go in
+    smaller batches, which bounds the memory a forward pass needs.
     """
     if order is None:
         order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
-    for lo in range(0, len(order), batch_size):
-        idx = order[lo : lo + batch_size]
+    lo = 0
+    while lo < len(order):
+        hi = min(lo + batch_size, len(order))
+        if max_tokens:
+            end, longest = lo + 1, len(encodings[order[lo]].ids)
+            while end < hi:
+                longest = max(longest, len(encodings[order[end]].ids))
+                if longest * (end + 1 - lo) > max_tokens:
+                    break
+                end += 1
+            hi = end
+        idx = order[lo:hi]
         yield (idx, *collate(encodings, idx, pad_id))
+        lo = hi
 
 
 def collate(

@@ -111,8 +111,16 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, object, str]:
     return network, tokenizer, base
 
 
+#: Most padded tokens in one forward pass: with the default 64 sentences a batch, batches
+#: of sentences over 64 tokens get smaller, so memory stays bounded on long-sentence text.
+BATCH_TOKENS = 4096
+
+
 class StanceModel:
     """A trained stance classifier.
+
+    ``batch_size`` caps the sentences and ``batch_tokens`` the padded tokens of one
+    forward pass (None: no token cap).
 
     Example:
         >>> import stancekit
@@ -131,6 +139,7 @@ class StanceModel:
         device: str | None = None,
         precision: str = "auto",
         batch_size: int = 64,
+        batch_tokens: int | None = BATCH_TOKENS,
         runner=None,
     ):
         self.config = config
@@ -140,6 +149,7 @@ class StanceModel:
         self.network = network.to(self.device).eval() if network is not None else None
         self.precision = resolve_precision(precision, self.device) if runner is None else "fp32"
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.runner = runner
 
     @property
@@ -168,7 +178,9 @@ class StanceModel:
         spans: list[np.ndarray | None] = [None] * n
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode(), self._autocast():
-            for idx, ids, mask in batches(encodings, self.batch_size, pad):
+            for idx, ids, mask in batches(
+                encodings, self.batch_size, pad, max_tokens=self.batch_tokens
+            ):
                 out = self._run(ids, mask)
                 logits[idx] = out["stance"]
                 acts[idx] = 1.0 / (1.0 + np.exp(-out["acts"]))
