@@ -32,6 +32,7 @@ def main() -> None:
     import stancekit
     from stancekit.batching import batches, tokenize
     from stancekit.export import OnnxRunner, export_onnx
+    from stancekit.network import keep_layers
 
     rows = (ROOT / "data" / "train.jsonl").open(encoding="utf-8")
     texts = [json.loads(line)["text"] for line in rows]
@@ -41,9 +42,7 @@ def main() -> None:
     print("| encoder layers | encoder only, int8 ONNX (sentences/s) |\n|---|---|")
     for k in [int(x) for x in args.layers.split(",")]:
         model = stancekit.load(precision="fp32")
-        encoder = model.network.encoder
-        encoder.encoder.layer = encoder.encoder.layer[:k]
-        encoder.config.num_hidden_layers = k
+        keep_layers(model.network.encoder, k)
         with tempfile.TemporaryDirectory() as tmp:
             export_onnx(model, tmp)
             runner = OnnxRunner(tmp)
