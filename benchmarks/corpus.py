@@ -68,16 +68,11 @@ model = stancekit.load(sys.argv[4] or None, precision=sys.argv[2], backend=sys.a
 print(stancekit.evaluate(model, sys.argv[1])["macro_f1"])
 """
 
+# --backends name -> (row name, `stancekit label` options, (precision, backend) for the F1)
 BACKENDS = {
-    "torch fp32": ["--precision", "fp32"],
-    "torch bf16": ["--precision", "bf16"],
-    "onnx int8": ["--backend", "onnx"],
-}
-SHORT = {"fp32": "torch fp32", "bf16": "torch bf16", "onnx": "onnx int8"}
-F1_ARGS = {
-    "torch fp32": ("fp32", "torch"),
-    "torch bf16": ("bf16", "torch"),
-    "onnx int8": ("auto", "onnx"),
+    "fp32": ("torch fp32", ["--precision", "fp32"], ("fp32", "torch")),
+    "bf16": ("torch bf16", ["--precision", "bf16"], ("bf16", "torch")),
+    "onnx": ("onnx int8", ["--backend", "onnx"], ("auto", "onnx")),
 }
 
 
@@ -135,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     py = [sys.executable, "-m", "stancekit"]
     model = ["--model", args.model] if args.model else []
-    backends = [SHORT[b.strip()] for b in args.backends.split(",")]
+    backends = [BACKENDS[b.strip()] for b in args.backends.split(",")]
     dev = str(ROOT / "data" / "dev.jsonl")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -150,9 +145,9 @@ def main() -> None:
             check=True,
         )
         rows, counted = [], None
-        for name in backends:
-            extra = BACKENDS[name] + model
-            f1 = python_value(STANCEKIT_F1, dev, *F1_ARGS[name], args.model)
+        for name, options, f1_args in backends:
+            extra = options + model
+            f1 = python_value(STANCEKIT_F1, dev, *f1_args, args.model)
             for batch in args.batch_sizes.split(","):
                 out = tmp / "out.jsonl"
                 m = measure(
