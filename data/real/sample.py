@@ -1,0 +1,139 @@
+"""Draw the real-text annotation sample from ``../shared/realtext/``.
+
+Every document of the three pools is segmented with stancekit's own segmenter, then
+
+* **random**: sentences drawn uniformly from each pool (the natural mix of a corpus),
+  a fixed number per pool;
+* **enriched**: sentences matching one of a few cue patterns (likely accusations,
+  rejections, warnings, pledges, and hard negatives: deeds, thanks, welcomes,
+  expectations, appeals, questions), a fixed number per pattern and pool.
+
+Documents are split before anything is annotated: ``whitehouse-2009`` is the
+source-held-out test; the other pools' documents go to train / dev / test by a hash of
+the document id. Each sentence keeps its document id, source, offsets into the document
+and its neighbours (the annotators' context). The output is deterministic:
+
+    python data/real/sample.py          # writes data/real/sample.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+
+from stancekit.segment import split_sentences
+
+HERE = Path(__file__).resolve().parent
+POOLS = HERE.parents[1].parent / "shared" / "realtext"
+HELD_OUT = "whitehouse-2009"
+
+RANDOM_PER_POOL = {"ungd": 1100, "whitehouse-2021": 1100, "whitehouse-2009": 400}
+# Cue patterns: a sentence is a candidate for the first pattern it matches, in this order.
+CUES = {
+    "warn": r"\bwarn|\bthreat|consequences|\bdanger|\bretaliat|\bcaution|will pay\b|\bjeopardi|"
+    r"catastroph|will not tolerate|would be met|grave risk|\bultimatum",
+    "reject": r"\breject|\bden(y|ies|ied)\b|\brefus|\bopposes?\b|\bopposed\b|\bdismiss|ruled? out|"
+    r"never accept|not accept|\bveto|\bdeclin|unacceptable|no truth|baseless",
+    "accuse": r"\bcondemn|\baccus|\bblame|\bdenounc|\bcriticiz|\bcriticis|\bdeplor|"
+    r"responsible for|\bviolat|\baggression|\batrocit|\bcrimes?\b|\billegal|\bcomplicit",
+    "pledge": r"\bpledg|\bcommit|\bpromis|\bvow|will continue to|\bwe will\b|\bI will\b|"
+    r"stands? ready|determined to|\bagreed? to\b|\bwill contribute|\bwill provide|\bguarantee",
+    "hard-negative": r"\bthank|\bwelcome|\bhope|\bexpect|\burge|\bcall(s|ed)? (on|upon)|\bkill|"
+    r"\battack(ed|s)?\b|\bsigned\b|\bdeliver|\bprovided\b|\bannounc|\?$",
+}
+ENRICHED_PER_POOL = {
+    "ungd": {"warn": 330, "reject": 330, "accuse": 330, "pledge": 280, "hard-negative": 320},
+    "whitehouse-2021": {"warn": 330, "reject": 330, "accuse": 330, "pledge": 280, "hard-negative": 320},
+    "whitehouse-2009": {"warn": 60, "reject": 60, "accuse": 60, "pledge": 60, "hard-negative": 60},
+}
+MIN_CHARS, MAX_CHARS, CONTEXT_CHARS = 20, 700, 300
+
+
+def split_of(source: str, doc_id: str) -> str:
+    """The split a document belongs to, fixed before annotation."""
+    if source == HELD_OUT:
+        return "heldout"
+    bucket = int(hashlib.sha1(doc_id.encode()).hexdigest(), 16) % 100
+    return "test" if bucket < 22 else "dev" if bucket < 37 else "train"
+
+
+def read_pool(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def sentences_of(docs: list[dict]) -> list[tuple[int, int, int, int]]:
+    """(document index, sentence index, start, end) for every sentence of every document."""
+    rows = []
+    for d, doc in enumerate(docs):
+        for s, sent in enumerate(split_sentences(doc["text"])):
+            rows.append((d, s, sent.start, sent.end))
+    return rows
+
+
+def record(doc: dict, sents: list, k: int, sampling: str) -> dict:
+    text = doc["text"]
+    _, s, start, end = sents[k]
+
+    def neighbour(j: int) -> str:
+        if 0 <= j < len(sents) and sents[j][0] == sents[k][0]:
+            return text[sents[j][2] : sents[j][3]][:CONTEXT_CHARS]
+        return ""
+
+    return {
+        "id": f"{doc['id']}#{s}",
+        "doc_id": doc["id"],
+        "source": doc["source"],
+        "date": doc.get("date", ""),
+        "sentence": s,
+        "start": start,
+        "end": end,
+        "text": text[start:end],
+        "previous": neighbour(k - 1),
+        "next": neighbour(k + 1),
+        "sampling": sampling,
+        "split": split_of(doc["source"], doc["id"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pools", type=Path, default=POOLS)
+    parser.add_argument("--output", type=Path, default=HERE / "sample.jsonl")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    cues = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in CUES.items()}
+    out: list[dict] = []
+    for pool, n_random in RANDOM_PER_POOL.items():
+        rng = random.Random(f"{args.seed}-{pool}")
+        docs = read_pool(args.pools / f"{pool}.jsonl.gz")
+        sents = sentences_of(docs)
+        print(f"{pool}: {len(docs):,} documents, {len(sents):,} sentences")
+        taken = set(rng.sample(range(len(sents)), n_random))
+        out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
+        candidates: dict[str, list[int]] = {name: [] for name in cues}
+        for k, (d, _, start, end) in enumerate(sents):
+            if k in taken or not MIN_CHARS <= end - start <= MAX_CHARS:
+                continue
+            sentence = docs[d]["text"][start:end]
+            for name, cue in cues.items():
+                if cue.search(sentence):
+                    candidates[name].append(k)
+                    break
+        for name, n in ENRICHED_PER_POOL[pool].items():
+            chosen = rng.sample(candidates[name], n)
+            out.extend(record(docs[sents[k][0]], sents, k, f"enriched:{name}") for k in chosen)
+            print(f"  enriched {name}: {n} of {len(candidates[name]):,} candidates")
+    with args.output.open("w", encoding="utf-8") as handle:
+        for row in out:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(out):,} sentences to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
