@@ -178,6 +178,28 @@ def train(
     typer.echo(f"stancekit: model saved to {output}", err=True)
 
 
+@app.command()
+def calibrate(
+    model: Path = typer.Argument(..., help="Model folder to recalibrate."),
+    dev: list[str] = typer.Option(
+        ..., "--dev", help="Dev data (.jsonl or .csv); repeat to pool several files."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the recalibrated model here (default: in place)."
+    ),
+) -> None:
+    """Refit a model's calibration and thresholds on new dev data (weights untouched)."""
+    from .evaluation import format_report
+    from .training import recalibrate
+
+    try:
+        metrics = recalibrate(model, list(dev), output)
+    except (StancekitError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(format_report(metrics["dev"]), err=True)
+    typer.echo(f"stancekit: calibration saved to {output or model}", err=True)
+
+
 @app.command("eval")
 def evaluate_cmd(
     data: str = typer.Argument(..., help="Labelled sentences: .jsonl or .csv with text and label."),
@@ -189,13 +211,18 @@ def evaluate_cmd(
     ),
     precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
     backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
+    by: str = typer.Option(
+        "source", "--by", help="Also report metrics per value of this data field."
+    ),
 ) -> None:
     """Evaluate a model on labelled sentences and print the report."""
     from .evaluation import evaluate, format_report
     from .model import load
 
     try:
-        report = evaluate(load(model, precision=precision, backend=backend), data, out=out)
+        report = evaluate(
+            load(model, precision=precision, backend=backend), data, out=out, by=by
+        )
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(format_report(report))

@@ -2,7 +2,8 @@
 
 Sources: a ``.jsonl`` or ``.csv`` file, a ``datasets.Dataset``, or a list of dicts.
 Fields: ``text``, ``label``, and optionally ``also`` (secondary acts), ``speaker`` and
-``target`` (exact substrings of the text, or null).
+``target`` (exact substrings of the text, or null); ``source``, ``sampling``, ``split``,
+``domain`` and ``kind`` are kept as groups for per-group evaluation.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Any
 
 from .errors import DataError
 
+# Row fields kept with each example so that evaluation can report metrics per group.
+GROUP_FIELDS = ("source", "sampling", "split", "domain", "kind")
+
 
 @dataclass(frozen=True, slots=True)
 class Example:
@@ -27,7 +31,8 @@ class Example:
     also: tuple[str, ...] = ()
     speaker: str | None = None
     target: str | None = None
-    source: str = field(default="", compare=False)
+    location: str = field(default="", compare=False)
+    groups: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -178,7 +183,15 @@ def read_examples(
                 raise DataError(f"{role} {value!r} is not a substring of the text.", name, line)
             spans[role] = None if value is None else str(value)
         examples.append(
-            Example(text, label, also, spans["speaker"], spans["target"], f"{name}:{line}")
+            Example(
+                text,
+                label,
+                also,
+                spans["speaker"],
+                spans["target"],
+                f"{name}:{line}",
+                {k: v for k, v in row.items() if k in GROUP_FIELDS and isinstance(v, str) and v},
+            )
         )
     if not examples:
         raise DataError("no examples.", name)

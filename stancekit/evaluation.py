@@ -119,7 +119,9 @@ def secondary_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]
     return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
 
 
-def evaluate(model, data, *, out: str | Path | None = None, worst: int = 20) -> dict[str, Any]:
+def evaluate(
+    model, data, *, out: str | Path | None = None, worst: int = 20, by: str | None = "source"
+) -> dict[str, Any]:
     """Evaluate a model on labelled sentences (no segmentation).
 
     Args:
@@ -127,9 +129,12 @@ def evaluate(model, data, *, out: str | Path | None = None, worst: int = 20) -> 
         data: anything ``read_examples`` reads.
         out: folder to write ``report.json``, ``confusion.txt`` (and PNGs) into.
         worst: how many of the most confident errors to list.
+        by: a data field (``source``, ``sampling``, ``split``, ``domain`` or ``kind``);
+            when the data has it, ``report["groups"]`` holds the metrics of each value.
 
     Returns:
-        The report: stance metrics, ECE, secondary-act F1, span metrics, worst errors.
+        The report: stance metrics, ECE, secondary-act F1, span metrics, worst errors,
+        and per-group metrics.
     """
     from .data import read_examples
     from .model import StanceModel, load
@@ -141,9 +146,35 @@ def evaluate(model, data, *, out: str | Path | None = None, worst: int = 20) -> 
     report = score_results(
         examples, results, model.labels, model.config.null_label, worst, model.config.spans
     )
+    if by:
+        groups = group_reports(examples, results, model, by)
+        if groups:
+            report["groups"] = {"by": by, "reports": groups}
     if out is not None:
         write_report(report, out)
     return report
+
+
+def group_reports(examples, results, model, by: str) -> dict[str, dict[str, Any]]:
+    """The report of each value of field ``by`` (examples without it are left out)."""
+    members: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        if e.groups.get(by):
+            members.setdefault(e.groups[by], []).append(i)
+    reports = {}
+    for value, idx in sorted(members.items()):
+        sub = score_results(
+            [examples[i] for i in idx],
+            [results[i] for i in idx],
+            model.labels,
+            model.config.null_label,
+            0,
+            model.config.spans,
+        )
+        for key in ("worst_errors", "reliability"):
+            sub.pop(key, None)
+        reports[value] = sub
+    return reports
 
 
 def score_results(
@@ -179,7 +210,7 @@ def score_results(
             "gold": gold[i],
             "pred": pred[i],
             "score": float(conf[i]),
-            "source": examples[i].source,
+            "location": examples[i].location,
         }
         for i in errors[:worst]
     ]
@@ -308,4 +339,22 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(
                 f"{role}: exact={s['exact_match']:.4f} token-F1={s['token_f1']:.4f} (n={s['n']})"
             )
+    if "groups" in report:
+        lines += ["", group_table(report["groups"])]
+    return "\n".join(lines)
+
+
+def group_table(groups: dict[str, Any]) -> str:
+    """One line per group: size, macro-F1, ECE, per-label F1, span token-F1."""
+    reports = groups["reports"]
+    labels = list(next(iter(reports.values()))["per_label"]) if reports else []
+    head = f"{'by ' + groups['by']:<24}{'n':>6}{'macro-F1':>10}{'ECE':>8}"
+    head += "".join(f"{label[:8]:>9}" for label in labels) + f"{'speaker':>9}{'target':>9}"
+    lines = [head]
+    for value, r in reports.items():
+        line = f"{value[:23]:<24}{r['n']:>6}{r['macro_f1']:>10.4f}{r['ece']:>8.4f}"
+        line += "".join(f"{r['per_label'][label]['f1']:>9.3f}" for label in labels)
+        for role in ("speaker", "target"):
+            line += f"{r[role]['token_f1']:>9.3f}" if role in r else f"{'-':>9}"
+        lines.append(line)
     return "\n".join(lines)

@@ -354,6 +354,54 @@ def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
     return {"dev": report}
 
 
+def recalibrate(
+    model: str | Path,
+    dev: Any | list[Any],
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """Refit a trained model's calibration (temperature, secondary-act and span
+    thresholds) on new dev data, leaving its weights untouched.
+
+    Use it when the text you label differs from the model's dev data (real speeches
+    rather than news, say): probabilities are only calibrated for text like the dev set.
+
+    Args:
+        model: a model folder.
+        dev: dev examples, or a list of sources (each anything ``read_examples`` reads);
+            they are pooled.
+        output: folder for the recalibrated model (default: rewrite ``model`` in place).
+
+    Returns:
+        The new dev metrics (also stored in the model's config and card).
+    """
+    import shutil
+
+    from .config import CARD_NAME, WEIGHTS_NAME
+    from .model import load
+
+    sources = dev if isinstance(dev, list) and not isinstance(dev[0], dict) else [dev]
+    stance_model = load(model, precision="fp32")
+    config = stance_model.config
+    examples = [e for source in sources for e in read_examples(source, config.labels)]
+    previous = config.temperature
+    metrics = calibrate(stance_model, examples)
+    names = ", ".join(str(s) if isinstance(s, (str, Path)) else type(s).__name__ for s in sources)
+    config.metrics = metrics
+    config.training["dev"] = names
+    config.training["dev_examples"] = len(examples)
+    config.training["recalibrated"] = (
+        f"calibration refitted on {names} ({len(examples)} sentences) after training; "
+        f"temperature {previous:.4f} -> {config.temperature:.4f}; weights unchanged."
+    )
+    folder = Path(output) if output is not None else Path(stance_model.path)
+    if folder.resolve() != Path(stance_model.path).resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(stance_model.path) / WEIGHTS_NAME, folder / WEIGHTS_NAME)
+    config.save(folder)
+    (folder / CARD_NAME).write_text(model_card(config), "utf-8")
+    return metrics
+
+
 def model_card(config: ModelConfig) -> str:
     """A Markdown model card: data, training command, dev metrics, known limits."""
     from .evaluation import format_report

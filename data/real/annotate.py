@@ -164,7 +164,7 @@ if __name__ == "__main__":
     elif command == "disagreements" and len(sys.argv) == 3:
         sys.exit(disagreements(sys.argv[2]))
     elif command == "merge":
-        from merge import main as merge_main  # noqa: PLC0415
+        from merge import main as merge_main
 
         merge_main()
     else:
