@@ -133,3 +133,22 @@ def test_encoder_layers_out_of_range_is_a_clear_error(tiny_base):
     args = TrainingArguments(base_model=tiny_base, encoder_layers=3, dev_fraction=0)
     with pytest.raises(ConfigError, match=r"encoder_layers must be in 1\.\.2"):
         stancekit.train(tiny_rows(), args=args, progress=False)
+
+
+def test_recalibrate_refits_calibration_and_keeps_weights(trained, tmp_path):
+    from stancekit.config import WEIGHTS_NAME, ModelConfig
+    from stancekit.training import recalibrate
+
+    _, folder = trained
+    out = tmp_path / "recalibrated"
+    rows = tiny_rows()
+    metrics = recalibrate(folder, [rows[:10], rows[10:]], out)
+    assert metrics["dev"]["n"] == 20
+    config = ModelConfig.load(out)
+    assert config.training["dev_examples"] == 20
+    assert "recalibrated" in config.training and "weights unchanged" in config.training["recalibrated"]
+    assert (out / WEIGHTS_NAME).read_bytes() == (folder / WEIGHTS_NAME).read_bytes()
+    assert "calibration refitted" in (out / "README.md").read_text()
+    before, after = stancekit.load(folder), stancekit.load(out)
+    texts = [r["text"] for r in rows]
+    assert (before.predict_proba(texts).argmax(1) == after.predict_proba(texts).argmax(1)).all()

@@ -92,3 +92,24 @@ def test_span_scores_only_for_models_with_span_heads():
     assert with_spans["speaker"] == {"n": 1, "exact_match": 1.0, "token_f1": 1.0}
     without = score_results(examples, results, ["reject", "none"], "none", spans=False)
     assert "speaker" not in without and "target" not in without
+
+
+def test_reports_per_group_when_the_data_has_a_source(shipped_model):
+    from stancekit.evaluation import evaluate, format_report
+
+    rows = [
+        {"text": "Oslo accused the militia of burning the market.", "label": "accuse", "source": "news"},
+        {"text": "Rain fell across the capital on Tuesday.", "label": "none", "source": "news"},
+        {"text": "We condemn this cowardly attack.", "label": "accuse", "source": "speech", "sampling": "random"},
+        {"text": "Thank you all for coming.", "label": "none", "source": "speech", "sampling": "random"},
+        {"text": "The talks will resume next week.", "label": "none"},
+    ]
+    report = evaluate(shipped_model, rows)
+    groups = report["groups"]
+    assert groups["by"] == "source" and set(groups["reports"]) == {"news", "speech"}
+    assert [groups["reports"][k]["n"] for k in ("news", "speech")] == [2, 2]
+    assert "worst_errors" not in groups["reports"]["news"]
+    assert "by source" in format_report(report)
+    by_sampling = evaluate(shipped_model, rows, by="sampling")["groups"]["reports"]
+    assert set(by_sampling) == {"random"} and by_sampling["random"]["n"] == 2
+    assert "groups" not in evaluate(shipped_model, rows[:2], by="domain")
