@@ -1,6 +1,6 @@
 """Annotation workflow for the real-text corpus (see data/real/DATASHEET.md).
 
-    python data/real/annotate.py batches            # sample.jsonl -> annotation/batches/NN.txt
+    python data/real/annotate.py batches            # sample*.jsonl -> annotation/batches/NN.txt
     python data/real/annotate.py check FILE BATCH   # validate one annotator's output file
     python data/real/annotate.py disagreements NN   # a/NN + b/NN -> annotation/adjudicate/NN.txt
     python data/real/annotate.py merge              # final labels, agreement, real.jsonl.gz
@@ -25,19 +25,26 @@ BATCH_SIZE = 400
 SPLIT_ORDER = {"train": 0, "dev": 1, "test": 2, "heldout": 3}
 
 
-def load_sample() -> list[dict]:
-    with (HERE / "sample.jsonl").open(encoding="utf-8") as handle:
+def load_sample(name: str) -> list[dict]:
+    path = HERE / name
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
 
 
 def batch_rows() -> list[list[dict]]:
-    """The sample cut into batches, train documents first, in a fixed shuffled order."""
+    """The samples cut into batches, train documents first, in a fixed shuffled order:
+    round 1 (``sample.jsonl``) gives batches 01-16, round 2 (``sample2.jsonl``) 17 on."""
     import random
 
-    rows = load_sample()
-    random.Random(11).shuffle(rows)
-    rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])
-    return [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
+    batches = []
+    for name in ("sample.jsonl", "sample2.jsonl"):
+        rows = load_sample(name)
+        random.Random(11).shuffle(rows)
+        rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])
+        batches += [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
+    return batches
 
 
 def _render(n: int, row: dict) -> str:
@@ -55,10 +62,11 @@ def write_batches() -> None:
     index = {}
     for b, rows in enumerate(batch_rows(), 1):
         name = f"{b:02d}"
-        with (out / f"{name}.txt").open("w", encoding="utf-8") as handle:
-            for n, row in enumerate(rows, 1):
-                handle.write(_render(n, row) + "\n")
-                index[f"{name}:{n}"] = row["id"]
+        text = "".join(_render(n, row) + "\n" for n, row in enumerate(rows, 1))
+        index.update({f"{name}:{n}": row["id"] for n, row in enumerate(rows, 1)})
+        path = out / f"{name}.txt"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
         print(f"batch {name}: {len(rows)} sentences ({rows[0]['split']}..{rows[-1]['split']})")
     (ANN / "index.json").write_text(json.dumps(index, indent=0) + "\n", encoding="utf-8")
 

@@ -63,7 +63,9 @@ def main() -> None:
         sentences = batch_sentences(name)
         (a, pa), (bb, pb) = (read_annotations(p, sentences) for p in paths)
         if pa or pb:
-            raise SystemExit(f"batch {name}: {(pa + pb)[0]}")
+            print(f"batch {name} not complete: {(pa + pb)[0]}")
+            pending.append(name)
+            continue
         for n, row in enumerate(rows, 1):
             pairs_by_source[row["source"]].append((a[n], bb[n]))
         adjudicated: dict[int, dict] = {}

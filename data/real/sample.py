@@ -13,7 +13,8 @@ source-held-out test; the other pools' documents go to train / dev / test by a h
 the document id. Each sentence keeps its document id, source, offsets into the document
 and its neighbours (the annotators' context). The output is deterministic:
 
-    python data/real/sample.py          # writes data/real/sample.jsonl
+    python data/real/sample.py            # writes data/real/sample.jsonl
+    python data/real/sample.py --round 2  # writes data/real/sample2.jsonl (top-up)
 """
 
 from __future__ import annotations
@@ -52,6 +53,23 @@ ENRICHED_PER_POOL = {
     "whitehouse-2009": {"warn": 60, "reject": 60, "accuse": 60, "pledge": 60, "hard-negative": 60},
 }
 MIN_CHARS, MAX_CHARS, CONTEXT_CHARS = 20, 700, 300
+
+# Round 2 (drawn after round 1 was annotated: its random and enriched parts held too few
+# warnings and rejections for 300 real examples each): tighter cues, enriched only,
+# from the two training pools, never a sentence of round 1.
+ROUND2_CUES = {
+    "warn": r"\bwarn(s|ed|ing)? (that|of|against|the|them|you|us|him|her|all|any)\b|"
+    r"will (face|pay|bear)\b|consequences|will not (tolerate|hesitate|stand)|\bretaliat|"
+    r"would be met|\bthreaten(s|ed)? to\b|at (grave |great |serious )?risk|"
+    r"in (grave |great )?danger|\bcaution(s|ed)? (that|against)",
+    "reject": r"\breject(s|ed)?\b|\bden(y|ies|ied)\b|\brefuse(s|d)? to\b|ruled? out|"
+    r"(will|can|could|shall) never accept|(will|can|do|does|shall) not accept|"
+    r"\boppose(s|d)?\b|\bdismiss(es|ed)?\b|no truth|baseless|unfounded|categorically",
+}
+ROUND2_PER_POOL = {
+    "ungd": {"warn": 250, "reject": 120},
+    "whitehouse-2021": {"warn": 250, "reject": 120},
+}
 
 
 def split_of(source: str, doc_id: str) -> str:
@@ -106,7 +124,12 @@ def main() -> None:
     parser.add_argument("--pools", type=Path, default=POOLS)
     parser.add_argument("--output", type=Path, default=HERE / "sample.jsonl")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--round", type=int, default=1, choices=(1, 2), help="2: the warn/reject top-up"
+    )
     args = parser.parse_args()
+    if args.round == 2:
+        return round_two(args)
     cues = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in CUES.items()}
     out: list[dict] = []
     for pool, n_random in RANDOM_PER_POOL.items():
@@ -133,6 +156,35 @@ def main() -> None:
         for row in out:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {len(out):,} sentences to {args.output}")
+
+
+def round_two(args) -> None:
+    output = args.output.with_name("sample2.jsonl")
+    with args.output.open(encoding="utf-8") as handle:
+        seen = {json.loads(line)["id"] for line in handle}
+    cues = {name: re.compile(p, re.IGNORECASE) for name, p in ROUND2_CUES.items()}
+    out: list[dict] = []
+    for pool, quotas in ROUND2_PER_POOL.items():
+        rng = random.Random(f"{args.seed}-{pool}-round2")
+        docs = read_pool(args.pools / f"{pool}.jsonl.gz")
+        sents = sentences_of(docs)
+        candidates: dict[str, list[int]] = {name: [] for name in cues}
+        for k, (d, s, start, end) in enumerate(sents):
+            if f"{docs[d]['id']}#{s}" in seen or not MIN_CHARS <= end - start <= MAX_CHARS:
+                continue
+            sentence = docs[d]["text"][start:end]
+            for name, cue in cues.items():
+                if cue.search(sentence):
+                    candidates[name].append(k)
+                    break
+        for name, n in quotas.items():
+            chosen = rng.sample(candidates[name], n)
+            out.extend(record(docs[sents[k][0]], sents, k, f"enriched2:{name}") for k in chosen)
+            print(f"{pool} round 2 {name}: {n} of {len(candidates[name]):,} candidates")
+    with output.open("w", encoding="utf-8") as handle:
+        for row in out:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(out):,} sentences to {output}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
     python data/tools/v2_recheck.py candidates   # -> data/tools/v2/candidates.txt
     python data/tools/v2_recheck.py apply        # reviewers' decisions -> data/raw/*.jsonl
+    python data/tools/v2_recheck.py candidates challenge   # the same for the challenge set
+    python data/tools/v2_recheck.py apply challenge         # (data/tools/v2/challenge/)
 
 Candidates are rows that codebook v2's new rules (9-13) may label differently: a stance
 label on a sentence that reports a deed and names no speech act, ``none`` on an
@@ -22,6 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RAW = HERE.parent / "raw"
 OUT = HERE / "v2"
+CHALLENGE = HERE.parent / "challenge"
+CORPUS = {"raw": (RAW, OUT), "challenge": (CHALLENGE, OUT / "challenge")}
 
 DEED = re.compile(
     r"\b(killed|shell(ed|ing)|attacked|arrest(ed)?|deport(ed)?|expell?(ed)?|banned|imposed|"
@@ -56,27 +60,28 @@ def reason(row: dict) -> str | None:
     return None
 
 
-def rows() -> list[tuple[str, int, dict]]:
+def rows(folder: Path = RAW) -> list[tuple[str, int, dict]]:
     out = []
-    for path in sorted(RAW.glob("*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")):
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
             if line.strip():
                 out.append((path.name, i, json.loads(line)))
     return out
 
 
-def candidates() -> None:
-    OUT.mkdir(exist_ok=True)
+def candidates(corpus: str = "raw") -> None:
+    folder, out = CORPUS[corpus]
+    out.mkdir(parents=True, exist_ok=True)
     found, counts = [], Counter()
-    for name, i, row in rows():
+    for name, i, row in rows(folder):
         why = reason(row)
         if why:
             counts[why] += 1
             found.append({"file": name, "line": i, "why": why})
-    with (OUT / "candidates.txt").open("w", encoding="utf-8") as text, (
-        OUT / "candidates.jsonl"
+    with (out / "candidates.txt").open("w", encoding="utf-8") as text, (
+        out / "candidates.jsonl"
     ).open("w", encoding="utf-8") as index:
-        lookup = {(n, i): r for n, i, r in rows()}
+        lookup = {(n, i): r for n, i, r in rows(folder)}
         for n, c in enumerate(found, 1):
             row = lookup[(c["file"], c["line"])]
             current = {k: row.get(k) for k in ("label", "also", "speaker", "target")}
@@ -85,16 +90,17 @@ def candidates() -> None:
     print(f"{len(found)} candidates: {dict(counts)}")
 
 
-def apply() -> None:
-    index = {c["n"]: c for c in map(json.loads, (OUT / "candidates.jsonl").open())}
-    decisions = [json.loads(line) for line in (OUT / "decisions.jsonl").open() if line.strip()]
+def apply(corpus: str = "raw") -> None:
+    folder, out = CORPUS[corpus]
+    index = {c["n"]: c for c in map(json.loads, (out / "candidates.jsonl").open())}
+    decisions = [json.loads(line) for line in (out / "decisions.jsonl").open() if line.strip()]
     by_file: dict[str, dict[int, dict]] = {}
     for d in decisions:
         c = index[d["n"]]
         by_file.setdefault(c["file"], {})[c["line"]] = d
     changed = Counter()
     for name, edits in by_file.items():
-        path = RAW / name
+        path = folder / name
         lines = path.read_text(encoding="utf-8").splitlines()
         for i, d in edits.items():
             row = json.loads(lines[i])
@@ -113,4 +119,7 @@ def apply() -> None:
 
 
 if __name__ == "__main__":
-    {"candidates": candidates, "apply": apply}.get(sys.argv[1] if len(sys.argv) > 1 else "", lambda: sys.exit(__doc__))()
+    command = {"candidates": candidates, "apply": apply}.get(sys.argv[1] if len(sys.argv) > 1 else "")
+    if command is None or len(sys.argv) > 3 or sys.argv[2:3] not in ([], ["raw"], ["challenge"]):
+        sys.exit(__doc__)
+    command(*sys.argv[2:3])
