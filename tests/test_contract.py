@@ -152,3 +152,22 @@ def test_recalibrate_refits_calibration_and_keeps_weights(trained, tmp_path):
     before, after = stancekit.load(folder), stancekit.load(out)
     texts = [r["text"] for r in rows]
     assert (before.predict_proba(texts).argmax(1) == after.predict_proba(texts).argmax(1)).all()
+
+
+def test_bf16_mixed_precision_training_learns(tiny_base, tmp_path):
+    args = TrainingArguments(
+        base_model=tiny_base,
+        method="full",
+        epochs=60,
+        dev_fraction=0,
+        batch_size=4,
+        learning_rate=3e-3,
+        device="cpu",
+        bf16=True,
+    )
+    model = stancekit.train(tiny_rows(), tmp_path / "bf16", args=args, progress=False)
+    model.precision = "fp32"
+    rows = tiny_rows()
+    labels = [r.label for r in model.label_sentences([r["text"] for r in rows])]
+    assert sum(p == r["label"] for p, r in zip(labels, rows)) >= 18
+    assert model.config.training["arguments"]["bf16"] is True

@@ -35,11 +35,12 @@ def load_sample(name: str) -> list[dict]:
 
 def batch_rows() -> list[list[dict]]:
     """The samples cut into batches, train documents first, in a fixed shuffled order:
-    round 1 (``sample.jsonl``) gives batches 01-16, round 2 (``sample2.jsonl``) 17 on."""
+    round 1 (``sample.jsonl``) gives batches 01-16, round 2 (``sample2.jsonl``) 17-18,
+    round 3 (``sample3.jsonl``) 19."""
     import random
 
     batches = []
-    for name in ("sample.jsonl", "sample2.jsonl"):
+    for name in ("sample.jsonl", "sample2.jsonl", "sample3.jsonl"):
         rows = load_sample(name)
         random.Random(11).shuffle(rows)
         rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])

@@ -15,6 +15,7 @@ and its neighbours (the annotators' context). The output is deterministic:
 
     python data/real/sample.py            # writes data/real/sample.jsonl
     python data/real/sample.py --round 2  # writes data/real/sample2.jsonl (top-up)
+    python data/real/sample.py --round 3  # writes data/real/sample3.jsonl (top-up)
 """
 
 from __future__ import annotations
@@ -66,6 +67,13 @@ ROUND2_CUES = {
     r"(will|can|could|shall) never accept|(will|can|do|does|shall) not accept|"
     r"\boppose(s|d)?\b|\bdismiss(es|ed)?\b|no truth|baseless|unfounded|categorically",
 }
+# Round 3: round 2 still left warnings short of 300; the tightest cues only.
+ROUND3_CUES = {
+    "warn": r"\bwarn(s|ed|ing)? (that|of|against)\b|will (face|pay|bear) (the |serious |severe )?"
+    r"(consequences|price|cost)|would be met with|will not hesitate to|will be held (accountable|responsible)|"
+    r"\bthreaten(s|ed)? to\b|there will be (consequences|a price)",
+}
+ROUND3_PER_POOL = {"ungd": {"warn": 110}, "whitehouse-2021": {"warn": 110}}
 ROUND2_PER_POOL = {
     "ungd": {"warn": 250, "reject": 120},
     "whitehouse-2021": {"warn": 250, "reject": 120},
@@ -125,11 +133,11 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=HERE / "sample.jsonl")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--round", type=int, default=1, choices=(1, 2), help="2: the warn/reject top-up"
+        "--round", type=int, default=1, choices=(1, 2, 3), help="2, 3: warn/reject top-ups"
     )
     args = parser.parse_args()
-    if args.round == 2:
-        return round_two(args)
+    if args.round > 1:
+        return top_up(args)
     cues = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in CUES.items()}
     out: list[dict] = []
     for pool, n_random in RANDOM_PER_POOL.items():
@@ -158,14 +166,21 @@ def main() -> None:
     print(f"wrote {len(out):,} sentences to {args.output}")
 
 
-def round_two(args) -> None:
-    output = args.output.with_name("sample2.jsonl")
-    with args.output.open(encoding="utf-8") as handle:
-        seen = {json.loads(line)["id"] for line in handle}
-    cues = {name: re.compile(p, re.IGNORECASE) for name, p in ROUND2_CUES.items()}
+def top_up(args) -> None:
+    """Round 2 or 3: enriched sentences from the training pools, none drawn before."""
+    output = args.output.with_name(f"sample{args.round}.jsonl")
+    seen = set()
+    for n in range(1, args.round):
+        path = args.output.with_name("sample.jsonl" if n == 1 else f"sample{n}.jsonl")
+        with path.open(encoding="utf-8") as handle:
+            seen |= {json.loads(line)["id"] for line in handle}
+    patterns, per_pool = (
+        (ROUND2_CUES, ROUND2_PER_POOL) if args.round == 2 else (ROUND3_CUES, ROUND3_PER_POOL)
+    )
+    cues = {name: re.compile(p, re.IGNORECASE) for name, p in patterns.items()}
     out: list[dict] = []
-    for pool, quotas in ROUND2_PER_POOL.items():
-        rng = random.Random(f"{args.seed}-{pool}-round2")
+    for pool, quotas in per_pool.items():
+        rng = random.Random(f"{args.seed}-{pool}-round{args.round}")
         docs = read_pool(args.pools / f"{pool}.jsonl.gz")
         sents = sentences_of(docs)
         candidates: dict[str, list[int]] = {name: [] for name in cues}
@@ -179,8 +194,9 @@ def round_two(args) -> None:
                     break
         for name, n in quotas.items():
             chosen = rng.sample(candidates[name], n)
-            out.extend(record(docs[sents[k][0]], sents, k, f"enriched2:{name}") for k in chosen)
-            print(f"{pool} round 2 {name}: {n} of {len(candidates[name]):,} candidates")
+            stratum = f"enriched{args.round}:{name}"
+            out.extend(record(docs[sents[k][0]], sents, k, stratum) for k in chosen)
+            print(f"{pool} round {args.round} {name}: {n} of {len(candidates[name]):,} candidates")
     with output.open("w", encoding="utf-8") as handle:
         for row in out:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
