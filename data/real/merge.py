@@ -90,6 +90,20 @@ def main() -> None:
             record["annotation"] = "adjudicated" if n in adjudicated else "agreed"
             final[row["split"]].append(record)
         done.append(name)
+    # The same sentence can occur in several documents (statements reposted, boilerplate):
+    # a text that is in a dev, test or held-out document is dropped from train, and one in
+    # a test or held-out document from dev, so no evaluation sentence is trained or tuned on.
+    def key(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    later = {"train": ("dev", "test", "heldout"), "dev": ("test", "heldout")}
+    dropped = {}
+    for split, others in later.items():
+        held = {key(r["text"]) for o in others for r in final.get(o, [])}
+        keep = [r for r in final.get(split, []) if key(r["text"]) not in held]
+        dropped[split] = len(final.get(split, [])) - len(keep)
+        final[split] = keep
+    print(f"dropped as duplicates of evaluation sentences: {dropped}")
     for split, records in final.items():
         records.sort(key=lambda r: (r["source"], r["doc_id"], r["sentence"]))
         with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
