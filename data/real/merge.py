@@ -6,13 +6,14 @@ For every batch annotated twice: sentences on which both annotators agree (label
 secondary acts, speaker and target) take that annotation; the others take the third
 annotator's decision (``annotation/adjudicate/NN.jsonl``). Writes ``train.jsonl``,
 ``dev.jsonl``, ``test.jsonl``, ``heldout.jsonl`` (whitehouse-2009, never for training
-or tuning) and ``agreement.json`` (Cohen's kappa for labels, exact-match agreement for
+or tuning), ``stats.json`` and ``agreement.json`` (Cohen's kappa for labels, exact-match agreement for
 speakers and targets, by source).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 
 from annotate import ANN, HERE, batch_rows, batch_sentences, read_annotations, same
@@ -48,6 +49,46 @@ def agreement(pairs: list[tuple[dict, dict]]) -> dict:
         )
     out["n_same_stance_label"] = len(both_stance)
     return out
+
+
+SEGMENTATION_FLAGS = {
+    "speaker tag at the start (MS. PSAKI:, Q)": re.compile(r"^(Q[ .:]|[A-Z][A-Z .'\-]{2,}:)"),
+    "list marker at the start (- , * , 1. )": re.compile(r"^([-*\u2022]\s|\d+\.\s)"),
+    "starts in lower case (cut inside a sentence)": re.compile(r"^[a-z]"),
+    "no letters (page numbers, symbols)": re.compile(r"^[^A-Za-z]*$"),
+}
+
+
+def write_stats(final: dict[str, list[dict]]) -> None:
+    """stats.json: labels by split, by sampling stratum, acts per 1,000 random sentences
+    by source, and how often the segmenter's units carry layout it should have cut."""
+    records = [r for rs in final.values() for r in rs]
+    stats: dict = {"sentences": len(records), "documents": len({r["doc_id"] for r in records})}
+    stats["labels"] = dict(Counter(r["label"] for r in records))
+    stats["by_split"] = {k: dict(Counter(r["label"] for r in v)) for k, v in final.items()}
+    stats["by_sampling"] = {
+        s: dict(Counter(r["label"] for r in records if r["sampling"] == s))
+        for s in sorted({r["sampling"] for r in records})
+    }
+    random = [r for r in records if r["sampling"] == "random"]
+    per_source = {}
+    for source in sorted({r["source"] for r in random}):
+        rows = [r for r in random if r["source"] == source]
+        counts = Counter(r["label"] for r in rows)
+        per_source[source] = {
+            "sentences": len(rows),
+            **{k: round(1000 * counts[k] / len(rows), 1) for k in ("accuse", "reject", "warn", "pledge")},
+            "any_act": round(1000 * sum(counts[k] for k in counts if k != "none") / len(rows), 1),
+        }
+    stats["random_acts_per_1000"] = per_source
+    stats["random_segmentation_flags"] = {
+        name: sum(bool(rx.search(r["text"])) for r in random)
+        for name, rx in SEGMENTATION_FLAGS.items()
+    }
+    stats["words_per_sentence"] = round(
+        sum(len(r["text"].split()) for r in records) / len(records), 1
+    )
+    (HERE / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -110,6 +151,7 @@ def main() -> None:
             for r in records:
                 handle.write(json.dumps(r, ensure_ascii=False) + "\n")
         print(f"{split}: {len(records)} sentences {dict(Counter(r['label'] for r in records))}")
+    write_stats(final)
     report = {source: agreement(p) for source, p in sorted(pairs_by_source.items())}
     report["all"] = agreement([p for ps in pairs_by_source.values() for p in ps])
     (HERE / "agreement.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
