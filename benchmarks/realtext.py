@@ -75,7 +75,9 @@ def evaluate_model(path: str | None, precision: str) -> dict:
             continue
         examples = read_examples(data, labels)
         results = model.label_sentences([e.text for e in examples])
-        rows.append(row(name, score_results(examples, results, labels, null, 0, model.config.spans)))
+        rows.append(
+            row(name, score_results(examples, results, labels, null, 0, model.config.spans))
+        )
         random = [i for i, e in enumerate(examples) if e.groups.get("sampling") == "random"]
         if random:
             sub = score_results(
@@ -91,15 +93,15 @@ def table(results: list[dict]) -> str:
     for res in results:
         for r in res["rows"]:
             f1 = " / ".join(f"{r['f1'][k]:.2f}" for k in STANCE)
-            spans = (
-                f"{r['speaker']:.3f} / {r['target']:.3f}" if "speaker" in r else "–"
-            )
+            spans = f"{r['speaker']:.3f} / {r['target']:.3f}" if "speaker" in r else "–"
             prec = " / ".join(f"{r['precision'][k]:.2f} ({r['flagged'][k]})" for k in STANCE)
             lines.append(
                 f"| {res['model']} | {r['set']} | {r['n']} | {r['macro_f1']:.3f} | "
                 f"{r['ece']:.3f} | {f1} | {spans} | {prec} |"
             )
-        lines.append(f"| {res['model']} | seed article | 19 | {res['seed_right']}/19 right | | | | |")
+        lines.append(
+            f"| {res['model']} | seed article | 19 | {res['seed_right']}/19 right | | | | |"
+        )
     return "\n".join(lines)
 
 

@@ -191,13 +191,16 @@ def calibrate(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the recalibrated model here (default: in place)."
     ),
+    temperature_only: bool = typer.Option(
+        False, "--temperature-only", help="Fit the temperature alone, not the label biases."
+    ),
 ) -> None:
     """Refit a model's calibration and thresholds on new dev data (weights untouched)."""
     from .evaluation import format_report
     from .training import recalibrate
 
     try:
-        metrics = recalibrate(model, list(dev), output)
+        metrics = recalibrate(model, list(dev), output, label_bias=not temperature_only)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(format_report(metrics["dev"]), err=True)
@@ -224,9 +227,7 @@ def evaluate_cmd(
     from .model import load
 
     try:
-        report = evaluate(
-            load(model, precision=precision, backend=backend), data, out=out, by=by
-        )
+        report = evaluate(load(model, precision=precision, backend=backend), data, out=out, by=by)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(format_report(report))
@@ -257,6 +258,7 @@ def info(
                 "method": config.method,
                 "spans": config.spans,
                 "temperature": config.temperature,
+                "label_bias": config.label_bias,
                 "training": {k: v for k, v in config.training.items() if k != "history"},
                 "dev_metrics": {
                     k: dev.get(k)

@@ -41,6 +41,8 @@ class ModelConfig:
         lora_rank, lora_alpha, lora_targets: adapter shape when ``method == "lora"``.
         max_length: tokens per sentence; longer sentences are truncated and flagged.
         temperature: calibration temperature applied to the stance logits.
+        label_bias: per-label bias added to the scaled logits (fitted on dev by
+            ``stancekit calibrate``: the label priors of the text to be labelled).
         act_thresholds: per-label probability above which a secondary act is reported.
         span_thresholds: per role (speaker, target), the begin probability a span needs.
         span_inside_bias: per role, the log-odds shift of inside-tag probabilities used
@@ -65,6 +67,7 @@ class ModelConfig:
     lora_targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
     max_length: int = 256
     temperature: float = 1.0
+    label_bias: dict[str, float] = field(default_factory=dict)
     act_thresholds: dict[str, float] = field(default_factory=dict)
     span_thresholds: dict[str, float] = field(default_factory=dict)
     span_inside_bias: dict[str, float] = field(default_factory=dict)
@@ -95,6 +98,9 @@ class ModelConfig:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
         if not 8 <= self.max_length <= 512:
             raise ConfigError(f"max_length must be in 8..512, got {self.max_length}.")
+        stray = set(self.label_bias) - set(self.labels)
+        if stray:
+            raise ConfigError(f"label_bias names unknown label(s): {sorted(stray)}.")
         if self.null_label is not None and self.null_label not in self.labels:
             self.null_label = None
         unknown = set(self.act_thresholds) - set(self.labels)

@@ -101,7 +101,8 @@ classify = pipeline("text-classification", model="{folder}")
 classify("Beijing rejected the accusations as groundless.")
 ```
 
-Scores are calibrated (temperature {temperature:.3f} is folded into the classifier).
+Scores are calibrated (temperature {temperature:.3f} and any label biases are folded into
+the classifier).
 Only the primary stance label is exported: secondary acts and speaker/target spans need
 stancekit itself (`stancekit.load("{source}")`).
 """
@@ -144,7 +145,10 @@ def export_hf(model, folder: str | Path) -> Path:
     state = {f"{prefix}.{k}": v for k, v in network.encoder.state_dict().items()}
     state.update({f"{prefix}.pooler.{k}": v for k, v in network.pooler.state_dict().items()})
     state["classifier.weight"] = network.stance.weight / config.temperature
-    state["classifier.bias"] = network.stance.bias / config.temperature
+    state["classifier.bias"] = network.stance.bias / config.temperature + torch.tensor(
+        [config.label_bias.get(label, 0.0) for label in config.labels],
+        dtype=network.stance.bias.dtype,
+    )
     result = classifier.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys if "position_ids" not in k]
     if missing or result.unexpected_keys:

@@ -204,8 +204,11 @@ class StanceModel:
 
     # -- stage 3: postprocess -----------------------------------------------------------
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities from stance logits (temperature scaling)."""
-        return softmax(logits, self.config.temperature)
+        """Calibrated probabilities from stance logits (temperature scaling, plus the
+        label biases when the calibration fitted them)."""
+        bias = self.config.label_bias
+        vector = np.array([bias.get(label, 0.0) for label in self.config.labels]) if bias else None
+        return softmax(logits, self.config.temperature, vector)
 
     def _results(
         self, texts: Sequence[str], raw: RawOutput, starts: Sequence[int] | None = None

@@ -315,9 +315,15 @@ def _command_line() -> str | None:
     return None
 
 
-def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
-    """Fit the temperature and act thresholds on dev and return the dev metrics."""
-    from .calibrate import fit_temperature, tune_span_thresholds, tune_thresholds
+def calibrate(model, dev_examples: list[Example], label_bias: bool = False) -> dict[str, Any]:
+    """Fit the temperature (and, with ``label_bias``, one bias per label), the act
+    thresholds and the span thresholds on dev; return the dev metrics."""
+    from .calibrate import (
+        fit_temperature,
+        fit_temperature_and_bias,
+        tune_span_thresholds,
+        tune_thresholds,
+    )
     from .evaluation import score_results
 
     config = model.config
@@ -326,12 +332,16 @@ def calibrate(model, dev_examples: list[Example]) -> dict[str, Any]:
     raw = model.forward(texts)
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[e.label] for e in dev_examples])
-    config.temperature = 1.0
+    config.temperature, config.label_bias = 1.0, {}
     before = score_results(
         dev_examples, model._results(texts, raw), labels, config.null_label, spans=config.spans
     )
-    config.temperature = fit_temperature(raw.logits, y)
-    primary = raw.logits.argmax(1)
+    if label_bias:
+        config.temperature, bias = fit_temperature_and_bias(raw.logits, y)
+        config.label_bias = {label: round(float(b), 6) for label, b in zip(labels, bias)}
+    else:
+        config.temperature = fit_temperature(raw.logits, y)
+    primary = model.calibrated(raw.logits).argmax(1)
     acts = raw.acts.copy()
     acts[np.arange(len(y)), primary] = 0.0
     secondary = np.zeros_like(acts)
@@ -363,6 +373,7 @@ def recalibrate(
     model: str | Path,
     dev: Any | list[Any],
     output: str | Path | None = None,
+    label_bias: bool = True,
 ) -> dict[str, Any]:
     """Refit a trained model's calibration (temperature, secondary-act and span
     thresholds) on new dev data, leaving its weights untouched.
@@ -375,6 +386,9 @@ def recalibrate(
         dev: dev examples, or a list of sources (each anything ``read_examples`` reads);
             they are pooled.
         output: folder for the recalibrated model (default: rewrite ``model`` in place).
+        label_bias: also fit one bias per label, so that the probabilities follow the
+            dev data's label priors (real text is mostly ``none``); False fits the
+            temperature alone.
 
     Returns:
         The new dev metrics (also stored in the model's config and card).
@@ -389,14 +403,20 @@ def recalibrate(
     config = stance_model.config
     examples = [e for source in sources for e in read_examples(source, config.labels)]
     previous = config.temperature
-    metrics = calibrate(stance_model, examples)
+    metrics = calibrate(stance_model, examples, label_bias)
     names = ", ".join(str(s) if isinstance(s, (str, Path)) else type(s).__name__ for s in sources)
     config.metrics = metrics
     config.training["dev"] = names
     config.training["dev_examples"] = len(examples)
     config.training["recalibrated"] = (
         f"calibration refitted on {names} ({len(examples)} sentences) after training; "
-        f"temperature {previous:.4f} -> {config.temperature:.4f}; weights unchanged."
+        f"temperature {previous:.4f} -> {config.temperature:.4f}"
+        + (
+            "; label biases " + ", ".join(f"{k} {v:+.3f}" for k, v in config.label_bias.items())
+            if config.label_bias
+            else ""
+        )
+        + "; weights unchanged."
     )
     folder = Path(output) if output is not None else Path(stance_model.path)
     if folder.resolve() != Path(stance_model.path).resolve():
@@ -436,6 +456,11 @@ def model_card(config: ModelConfig) -> str:
         f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",
         f"- Calibration temperature (fitted on dev): {config.temperature:.4f}",
     ]
+    if config.label_bias:
+        lines.append(
+            "- Label biases (fitted on dev): "
+            + ", ".join(f"{k} {v:+.3f}" for k, v in config.label_bias.items())
+        )
     if t.get("command"):
         lines.append(f"- Command: `{t['command']}`")
     if t.get("recalibrated"):

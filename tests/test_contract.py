@@ -87,20 +87,29 @@ def test_training_is_reproducible(tiny_base, tmp_path):
     np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
 
 
-def test_hf_export_gives_the_same_labels_and_scores(trained, tmp_path):
+@pytest.mark.parametrize("label_bias", [False, True])
+def test_hf_export_gives_the_same_labels_and_scores(trained, tmp_path, label_bias):
     from transformers import pipeline
 
     from stancekit.export import export_hf
 
     model, _ = trained
     texts = [row["text"] for row in tiny_rows()]
-    export_hf(model, tmp_path / "hf")
+    saved = dict(model.config.label_bias)
+    if label_bias:  # calibration biases are folded into the exported classifier
+        model.config.label_bias = {label: 0.5 * i for i, label in enumerate(model.labels)}
+    try:
+        export_hf(model, tmp_path / "hf")
+    finally:
+        bias, model.config.label_bias = model.config.label_bias, saved
+    model.config.label_bias = bias
     classify = pipeline("text-classification", model=str(tmp_path / "hf"), device="cpu")
     got = classify(texts, top_k=None)
     probs = model.predict_proba(texts)
     for scores, expected in zip(got, probs):
         by_label = {s["label"]: s["score"] for s in scores}
         np.testing.assert_allclose([by_label[label] for label in model.labels], expected, atol=1e-4)
+    model.config.label_bias = saved
 
 
 def test_hf_export_refuses_mean_pooling(trained, tmp_path):
@@ -146,10 +155,18 @@ def test_recalibrate_refits_calibration_and_keeps_weights(trained, tmp_path):
     assert metrics["dev"]["n"] == 20
     config = ModelConfig.load(out)
     assert config.training["dev_examples"] == 20
-    assert "recalibrated" in config.training and "weights unchanged" in config.training["recalibrated"]
+    assert (
+        "recalibrated" in config.training and "weights unchanged" in config.training["recalibrated"]
+    )
+    assert (
+        set(config.label_bias) == set(config.labels) and config.label_bias[config.labels[-1]] == 0
+    )
     assert (out / WEIGHTS_NAME).read_bytes() == (folder / WEIGHTS_NAME).read_bytes()
     assert "calibration refitted" in (out / "README.md").read_text()
-    before, after = stancekit.load(folder), stancekit.load(out)
+    # temperature alone never changes a label
+    recalibrate(folder, rows, tmp_path / "temperature-only", label_bias=False)
+    assert ModelConfig.load(tmp_path / "temperature-only").label_bias == {}
+    before, after = stancekit.load(folder), stancekit.load(tmp_path / "temperature-only")
     texts = [r["text"] for r in rows]
     assert (before.predict_proba(texts).argmax(1) == after.predict_proba(texts).argmax(1)).all()
 

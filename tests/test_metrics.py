@@ -98,10 +98,24 @@ def test_reports_per_group_when_the_data_has_a_source(shipped_model):
     from stancekit.evaluation import evaluate, format_report
 
     rows = [
-        {"text": "Oslo accused the militia of burning the market.", "label": "accuse", "source": "news"},
+        {
+            "text": "Oslo accused the militia of burning the market.",
+            "label": "accuse",
+            "source": "news",
+        },
         {"text": "Rain fell across the capital on Tuesday.", "label": "none", "source": "news"},
-        {"text": "We condemn this cowardly attack.", "label": "accuse", "source": "speech", "sampling": "random"},
-        {"text": "Thank you all for coming.", "label": "none", "source": "speech", "sampling": "random"},
+        {
+            "text": "We condemn this cowardly attack.",
+            "label": "accuse",
+            "source": "speech",
+            "sampling": "random",
+        },
+        {
+            "text": "Thank you all for coming.",
+            "label": "none",
+            "source": "speech",
+            "sampling": "random",
+        },
         {"text": "The talks will resume next week.", "label": "none"},
     ]
     report = evaluate(shipped_model, rows)
@@ -113,3 +127,21 @@ def test_reports_per_group_when_the_data_has_a_source(shipped_model):
     by_sampling = evaluate(shipped_model, rows, by="sampling")["groups"]["reports"]
     assert set(by_sampling) == {"random"} and by_sampling["random"]["n"] == 2
     assert "groups" not in evaluate(shipped_model, rows[:2], by="domain")
+
+
+def test_temperature_and_bias_recover_a_label_prior_shift():
+    from stancekit.calibrate import fit_temperature_and_bias, softmax
+
+    rng = np.random.default_rng(0)
+    n, k = 4000, 3
+    y = rng.choice(k, size=n, p=[0.1, 0.1, 0.8])  # dev prior: mostly the last label
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += 1.5
+    logits = 3.0 * (logits - np.array([0.0, 0.0, 1.0]))  # overconfident, prior shifted away
+    t, bias = fit_temperature_and_bias(logits, y)
+    assert 2.0 < t < 4.5 and bias[2] == 0.0 and bias[0] < 0 and bias[1] < 0
+    p = softmax(logits, t, bias)
+    assert abs(p[:, 2].mean() - (y == 2).mean()) < 0.02
+    plain = softmax(logits, t)
+    nll = lambda q: -np.log(q[np.arange(n), y]).mean()  # noqa: E731
+    assert nll(p) < nll(plain)

@@ -38,9 +38,7 @@ def agreement(pairs: list[tuple[dict, dict]]) -> dict:
         "n": len(pairs),
         "label_kappa": round(kappa(a, b), 4),
         "label_agreement": round(sum(x == y for x, y in zip(a, b)) / len(a), 4),
-        "stance_kappa_binary": round(
-            kappa([x != "none" for x in a], [y != "none" for y in b]), 4
-        ),
+        "stance_kappa_binary": round(kappa([x != "none" for x in a], [y != "none" for y in b]), 4),
         "full_agreement": round(sum(same(x, y) for x, y in pairs) / len(pairs), 4),
     }
     for role in ("speaker", "target"):
@@ -77,7 +75,10 @@ def write_stats(final: dict[str, list[dict]]) -> None:
         counts = Counter(r["label"] for r in rows)
         per_source[source] = {
             "sentences": len(rows),
-            **{k: round(1000 * counts[k] / len(rows), 1) for k in ("accuse", "reject", "warn", "pledge")},
+            **{
+                k: round(1000 * counts[k] / len(rows), 1)
+                for k in ("accuse", "reject", "warn", "pledge")
+            },
             "any_act": round(1000 * sum(counts[k] for k in counts if k != "none") / len(rows), 1),
         }
     stats["random_acts_per_1000"] = per_source
@@ -123,7 +124,10 @@ def main() -> None:
                 raise SystemExit(f"batch {name}: {problems[:3]} missing {missing[:5]}")
         for n, row in enumerate(rows, 1):
             chosen = adjudicated[n] if n in adjudicated else a[n]
-            record = {k: row[k] for k in ("id", "doc_id", "source", "date", "sentence", "start", "end", "text")}
+            record = {
+                k: row[k]
+                for k in ("id", "doc_id", "source", "date", "sentence", "start", "end", "text")
+            }
             record.update({k: chosen[k] for k in FIELDS})
             if record["label"] == "none":
                 record["speaker"] = record["target"] = None
@@ -131,6 +135,7 @@ def main() -> None:
             record["annotation"] = "adjudicated" if n in adjudicated else "agreed"
             final[row["split"]].append(record)
         done.append(name)
+
     # The same sentence can occur in several documents (statements reposted, boilerplate):
     # a text that is in a dev, test or held-out document is dropped from train, and one in
     # a test or held-out document from dev, so no evaluation sentence is trained or tuned on.

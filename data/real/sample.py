@@ -50,7 +50,13 @@ CUES = {
 }
 ENRICHED_PER_POOL = {
     "ungd": {"warn": 330, "reject": 330, "accuse": 330, "pledge": 280, "hard-negative": 320},
-    "whitehouse-2021": {"warn": 330, "reject": 330, "accuse": 330, "pledge": 280, "hard-negative": 320},
+    "whitehouse-2021": {
+        "warn": 330,
+        "reject": 330,
+        "accuse": 330,
+        "pledge": 280,
+        "hard-negative": 320,
+    },
     "whitehouse-2009": {"warn": 60, "reject": 60, "accuse": 60, "pledge": 60, "hard-negative": 60},
 }
 MIN_CHARS, MAX_CHARS, CONTEXT_CHARS = 20, 700, 300

@@ -78,14 +78,17 @@ def candidates(corpus: str = "raw") -> None:
         if why:
             counts[why] += 1
             found.append({"file": name, "line": i, "why": why})
-    with (out / "candidates.txt").open("w", encoding="utf-8") as text, (
-        out / "candidates.jsonl"
-    ).open("w", encoding="utf-8") as index:
+    with (
+        (out / "candidates.txt").open("w", encoding="utf-8") as text,
+        (out / "candidates.jsonl").open("w", encoding="utf-8") as index,
+    ):
         lookup = {(n, i): r for n, i, r in rows(folder)}
         for n, c in enumerate(found, 1):
             row = lookup[(c["file"], c["line"])]
             current = {k: row.get(k) for k in ("label", "also", "speaker", "target")}
-            text.write(f"[{n}] {row['text']}\n  current: {json.dumps(current, ensure_ascii=False)}\n\n")
+            text.write(
+                f"[{n}] {row['text']}\n  current: {json.dumps(current, ensure_ascii=False)}\n\n"
+            )
             index.write(json.dumps({"n": n, **c}) + "\n")
     print(f"{len(found)} candidates: {dict(counts)}")
 
@@ -119,7 +122,9 @@ def apply(corpus: str = "raw") -> None:
 
 
 if __name__ == "__main__":
-    command = {"candidates": candidates, "apply": apply}.get(sys.argv[1] if len(sys.argv) > 1 else "")
+    command = {"candidates": candidates, "apply": apply}.get(
+        sys.argv[1] if len(sys.argv) > 1 else ""
+    )
     if command is None or len(sys.argv) > 3 or sys.argv[2:3] not in ([], ["raw"], ["challenge"]):
         sys.exit(__doc__)
     command(*sys.argv[2:3])
