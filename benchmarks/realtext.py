@@ -1,6 +1,6 @@
 """Accuracy on real and synthetic text, model by model, in one table (issue #11):
 
-    python benchmarks/realtext.py [MODEL ...] [--precision fp32] [--out runs/realtext.json]
+    python benchmarks/realtext.py [MODEL ...] [--precision fp32] [--out runs/realtext.json] [--record]
 
 MODEL is a model folder (default: the shipped model). For each model and each set:
 macro-F1, ECE, the F1 of every stance label, speaker and target token-F1 on the stance
@@ -26,10 +26,9 @@ from pathlib import Path
 
 import stancekit
 from stancekit.data import read_examples
-from stancekit.evaluation import score_results
+from stancekit.evaluation import score_results, summary_row, summary_table
 
 ROOT = Path(__file__).resolve().parent.parent
-STANCE = ("accuse", "reject", "warn", "pledge")
 SETS = {
     "synthetic dev": ROOT / "data/dev.jsonl",
     "challenge": ROOT / "data/challenge/challenge.jsonl",
@@ -46,26 +45,6 @@ def seed_right(model) -> int:
     return sum(r.label == g["label"] for r, g in zip(model.label(text), gold))
 
 
-def row(name: str, report: dict) -> dict:
-    out = {
-        "set": name,
-        "n": report["n"],
-        "macro_f1": report["macro_f1"],
-        "ece": report["ece"],
-        "f1": {k: report["per_label"][k]["f1"] for k in STANCE},
-        "precision": {k: report["per_label"][k]["precision"] for k in STANCE},
-        "flagged": {
-            k: sum(c[i] for c in report["confusion"])
-            for i, k in enumerate(report["labels"])
-            if k in STANCE
-        },
-    }
-    for role in ("speaker", "target"):
-        if role in report:
-            out[role] = report[role]["token_f1"]
-    return out
-
-
 def evaluate_model(path: str | None, precision: str) -> dict:
     model = stancekit.load(path, precision=precision)
     labels, null = model.labels, model.config.null_label
@@ -75,34 +54,48 @@ def evaluate_model(path: str | None, precision: str) -> dict:
             continue
         examples = read_examples(data, labels)
         results = model.label_sentences([e.text for e in examples])
-        rows.append(
-            row(name, score_results(examples, results, labels, null, 0, model.config.spans))
-        )
+        report = score_results(examples, results, labels, null, 0, model.config.spans)
+        rows.append(summary_row(name, report))
         random = [i for i, e in enumerate(examples) if e.groups.get("sampling") == "random"]
         if random:
             sub = score_results(
                 [examples[i] for i in random], [results[i] for i in random], labels, null, 0, False
             )
-            rows.append(row(f"{name} random", sub))
-    return {"model": path or "shipped", "seed_right": seed_right(model), "rows": rows}
+            rows.append(summary_row(f"{name} random", sub))
+    return {
+        "model": path or "shipped",
+        "precision": precision,
+        "seed_right": seed_right(model),
+        "rows": rows,
+    }
 
 
 def table(results: list[dict]) -> str:
-    head = "| model | set | n | macro-F1 | ECE | F1 a/r/w/p | speaker / target token-F1 | stance precision a/r/w/p (flagged) |"
-    lines = [head, "|" + "---|" * 8]
+    blocks = []
     for res in results:
-        for r in res["rows"]:
-            f1 = " / ".join(f"{r['f1'][k]:.2f}" for k in STANCE)
-            spans = f"{r['speaker']:.3f} / {r['target']:.3f}" if "speaker" in r else "–"
-            prec = " / ".join(f"{r['precision'][k]:.2f} ({r['flagged'][k]})" for k in STANCE)
-            lines.append(
-                f"| {res['model']} | {r['set']} | {r['n']} | {r['macro_f1']:.3f} | "
-                f"{r['ece']:.3f} | {f1} | {spans} | {prec} |"
-            )
-        lines.append(
-            f"| {res['model']} | seed article | 19 | {res['seed_right']}/19 right | | | | |"
+        block = summary_table(res["rows"], model=res["model"])
+        blocks.append(
+            block
+            + f"\n| {res['model']} | seed article | 19 | {res['seed_right']}/19 right | | | | |"
         )
-    return "\n".join(lines)
+    return "\n".join(b if i == 0 else "\n".join(b.splitlines()[2:]) for i, b in enumerate(blocks))
+
+
+def record(path: str, result: dict) -> None:
+    """Store the figures in the model's config and rewrite its card, so that the card
+    leads with them (``--record``)."""
+    from stancekit.config import CARD_NAME, ModelConfig
+    from stancekit.training import model_card
+
+    config = ModelConfig.load(path)
+    config.metrics["evaluation"] = {
+        "command": "python benchmarks/realtext.py " + path + " --record",
+        "precision": result["precision"],
+        "rows": result["rows"],
+        "seed_right": result["seed_right"],
+    }
+    config.save(path)
+    (Path(path) / CARD_NAME).write_text(model_card(config), "utf-8")
 
 
 def main() -> None:
@@ -110,9 +103,15 @@ def main() -> None:
     parser.add_argument("models", nargs="*", default=[None])
     parser.add_argument("--precision", default="fp32", help="fp32 (default), bf16 or auto")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--record", action="store_true", help="store the figures in each model's card"
+    )
     args = parser.parse_args()
     results = [evaluate_model(m, args.precision) for m in args.models]
     print(table(results))
+    if args.record:
+        for path, result in zip(args.models, results):
+            record(path or str(stancekit.load().path), result)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

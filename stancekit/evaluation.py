@@ -358,3 +358,53 @@ def group_table(groups: dict[str, Any]) -> str:
             line += f"{r[role]['token_f1']:>9.3f}" if role in r else f"{'-':>9}"
         lines.append(line)
     return "\n".join(lines)
+
+
+STANCE_ACTS = ("accuse", "reject", "warn", "pledge")
+
+
+def summary_row(name: str, report: dict[str, Any]) -> dict[str, Any]:
+    """One line of an accuracy table: size, macro-F1, ECE, the F1 and precision of each
+    act label (and how many sentences were flagged with it), span token-F1."""
+    acts = [k for k in report["labels"] if k in STANCE_ACTS] or [
+        k for k in report["labels"] if k != "none"
+    ]
+    index = {k: i for i, k in enumerate(report["labels"])}
+    row = {
+        "set": name,
+        "n": report["n"],
+        "macro_f1": report["macro_f1"],
+        "ece": report["ece"],
+        "f1": {k: report["per_label"][k]["f1"] for k in acts},
+        "precision": {k: report["per_label"][k]["precision"] for k in acts},
+        "flagged": {k: int(sum(c[index[k]] for c in report["confusion"])) for k in acts},
+    }
+    for role in ("speaker", "target"):
+        if role in report:
+            row[role] = report[role]["token_f1"]
+    return row
+
+
+def summary_table(rows: list[dict[str, Any]], model: str | None = None) -> str:
+    """A Markdown table of ``summary_row`` rows (with a model column when given)."""
+    acts = list(rows[0]["f1"]) if rows else []
+    short = "/".join(a[0] for a in acts)
+    head = ["set", "n", "macro-F1", "ECE", f"F1 {short}", "speaker / target token-F1"]
+    head.append(f"precision {short} (flagged)")
+    if model is not None:
+        head.insert(0, "model")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [
+            r["set"],
+            str(r["n"]),
+            f"{r['macro_f1']:.3f}",
+            f"{r['ece']:.3f}",
+            " / ".join(f"{r['f1'][k]:.2f}" for k in acts),
+            f"{r['speaker']:.3f} / {r['target']:.3f}" if "speaker" in r else "–",
+            " / ".join(f"{r['precision'][k]:.2f} ({r['flagged'][k]})" for k in acts),
+        ]
+        if model is not None:
+            cells.insert(0, model)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
