@@ -1,6 +1,8 @@
 """Training and dev files for model v4: hand-written corpus + real text.
 
     python data/real/mix.py --real-weight 2 --output runs/mix   # -> runs/mix/{train,dev}.jsonl
+    python data/real/mix.py --real-weight 3 --output runs/mix3 --without 11_v2_deeds.jsonl 12_v2_rules.jsonl
+                                                                # model v4's data, exactly
 
 train: data/train.jsonl + data/real/train.jsonl, each real sentence repeated
 ``--real-weight`` times (real text is a third of the rows at weight 1 and the text the
@@ -35,10 +37,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--real-weight", type=int, default=2)
     parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument(
+        "--without",
+        nargs="*",
+        default=[],
+        metavar="RAW",
+        help="leave out the hand-written sentences of these data/raw files "
+        "(model v4: 11_v2_deeds.jsonl 12_v2_rules.jsonl, added after it was trained)",
+    )
     args = parser.parse_args()
+    left_out = {row["text"] for name in args.without for row in rows(DATA / "raw" / name)}
     real_train = rows(HERE / "train.jsonl")
-    train = rows(DATA / "train.jsonl", "synthetic") + real_train * args.real_weight
-    dev = rows(DATA / "dev.jsonl", "synthetic") + rows(HERE / "dev.jsonl")
+    synthetic = [r for r in rows(DATA / "train.jsonl", "synthetic") if r["text"] not in left_out]
+    train = synthetic + real_train * args.real_weight
+    synthetic_dev = [r for r in rows(DATA / "dev.jsonl", "synthetic") if r["text"] not in left_out]
+    dev = synthetic_dev + rows(HERE / "dev.jsonl")
     args.output.mkdir(parents=True, exist_ok=True)
     for name, items in (("train", train), ("dev", dev)):
         with (args.output / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
