@@ -474,7 +474,8 @@ def model_card(config: ModelConfig) -> str:
             " UN General Debate speeches and White House briefings, annotated twice by the"
             " codebook (`data/real/DATASHEET.md`); `random` rows are the natural mix of a"
             " corpus; `held-out source` is a source never used for training or tuning;"
-            " `synthetic dev` and `challenge` were written by language models.",
+            " `synthetic dev` and `challenge` were written by language models. `real dev`"
+            " chose the model and fitted its calibration, so its figures are not blind.",
             "",
             summary_table(evaluation["rows"]),
             f"\nSeed article: {evaluation['seed_right']}/19 labels right.",

@@ -145,7 +145,9 @@ def test_info_prints_labels_and_metrics():
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert info["labels"] == ["accuse", "reject", "warn", "pledge", "none"]
-    assert info["dev_metrics"]["macro_f1"] >= 0.88
+    assert 0.5 < info["dev_metrics"]["macro_f1"] <= 1  # the real dev set: see the model card
+    assert info["training"]["dev"] == "data/real/dev.jsonl"
+    assert set(info["label_bias"]) == set(info["labels"])
     assert info["training"]["train_examples"] > 3000
 
 
