@@ -10,6 +10,20 @@ from stancekit.training import TrainingArguments
 from .conftest import tiny_rows
 
 
+def tiny_full_args(tiny_base, **overrides) -> TrainingArguments:
+    """Full fine-tuning of the tiny random BERT: enough epochs to overfit TINY."""
+    settings = dict(
+        base_model=tiny_base,
+        method="full",
+        epochs=60,
+        dev_fraction=0,
+        batch_size=4,
+        learning_rate=3e-3,
+        device="cpu",
+    )
+    return TrainingArguments(**{**settings, **overrides})
+
+
 @pytest.fixture(scope="module", params=["lora-minilm", "full-tiny", "full-tiny-1-layer"])
 def trained(request, tmp_path_factory, tiny_base):
     folder = tmp_path_factory.mktemp(request.param)
@@ -18,16 +32,8 @@ def trained(request, tmp_path_factory, tiny_base):
             epochs=25, dev_fraction=0, batch_size=8, learning_rate=2e-3, device="cpu"
         )
     else:
-        args = TrainingArguments(
-            base_model=tiny_base,
-            method="full",
-            epochs=60,
-            dev_fraction=0,
-            batch_size=4,
-            learning_rate=3e-3,
-            device="cpu",
-            encoder_layers=1 if request.param == "full-tiny-1-layer" else None,
-        )
+        layers = 1 if request.param == "full-tiny-1-layer" else None
+        args = tiny_full_args(tiny_base, encoder_layers=layers)
     model = stancekit.train(tiny_rows(), folder, args=args, progress=False)
     model.precision = "fp32"
     return model, folder
@@ -172,16 +178,7 @@ def test_recalibrate_refits_calibration_and_keeps_weights(trained, tmp_path):
 
 
 def test_bf16_mixed_precision_training_learns(tiny_base, tmp_path):
-    args = TrainingArguments(
-        base_model=tiny_base,
-        method="full",
-        epochs=60,
-        dev_fraction=0,
-        batch_size=4,
-        learning_rate=3e-3,
-        device="cpu",
-        bf16=True,
-    )
+    args = tiny_full_args(tiny_base, bf16=True)
     model = stancekit.train(tiny_rows(), tmp_path / "bf16", args=args, progress=False)
     model.precision = "fp32"
     rows = tiny_rows()

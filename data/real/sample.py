@@ -108,6 +108,28 @@ def sentences_of(docs: list[dict]) -> list[tuple[int, int, int, int]]:
     return rows
 
 
+def cue_candidates(docs, sents, cues, skip: set[int]) -> dict[str, list[int]]:
+    """Indices of the sentences of 20-700 characters that match each cue pattern (the
+    first that matches), leaving out the indices in ``skip`` (already drawn)."""
+    candidates: dict[str, list[int]] = {name: [] for name in cues}
+    for k, (d, _, start, end) in enumerate(sents):
+        if k in skip or not MIN_CHARS <= end - start <= MAX_CHARS:
+            continue
+        sentence = docs[d]["text"][start:end]
+        for name, cue in cues.items():
+            if cue.search(sentence):
+                candidates[name].append(k)
+                break
+    return candidates
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows):,} sentences to {path}")
+
+
 def record(doc: dict, sents: list, k: int, sampling: str) -> dict:
     text = doc["text"]
     _, s, start, end = sents[k]
@@ -153,23 +175,12 @@ def main() -> None:
         print(f"{pool}: {len(docs):,} documents, {len(sents):,} sentences")
         taken = set(rng.sample(range(len(sents)), n_random))
         out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
-        candidates: dict[str, list[int]] = {name: [] for name in cues}
-        for k, (d, _, start, end) in enumerate(sents):
-            if k in taken or not MIN_CHARS <= end - start <= MAX_CHARS:
-                continue
-            sentence = docs[d]["text"][start:end]
-            for name, cue in cues.items():
-                if cue.search(sentence):
-                    candidates[name].append(k)
-                    break
+        candidates = cue_candidates(docs, sents, cues, taken)
         for name, n in ENRICHED_PER_POOL[pool].items():
             chosen = rng.sample(candidates[name], n)
             out.extend(record(docs[sents[k][0]], sents, k, f"enriched:{name}") for k in chosen)
             print(f"  enriched {name}: {n} of {len(candidates[name]):,} candidates")
-    with args.output.open("w", encoding="utf-8") as handle:
-        for row in out:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {len(out):,} sentences to {args.output}")
+    write_rows(args.output, out)
 
 
 def top_up(args) -> None:
@@ -189,24 +200,14 @@ def top_up(args) -> None:
         rng = random.Random(f"{args.seed}-{pool}-round{args.round}")
         docs = read_pool(args.pools / f"{pool}.jsonl.gz")
         sents = sentences_of(docs)
-        candidates: dict[str, list[int]] = {name: [] for name in cues}
-        for k, (d, s, start, end) in enumerate(sents):
-            if f"{docs[d]['id']}#{s}" in seen or not MIN_CHARS <= end - start <= MAX_CHARS:
-                continue
-            sentence = docs[d]["text"][start:end]
-            for name, cue in cues.items():
-                if cue.search(sentence):
-                    candidates[name].append(k)
-                    break
+        drawn = {k for k, (d, i, _, _) in enumerate(sents) if f"{docs[d]['id']}#{i}" in seen}
+        candidates = cue_candidates(docs, sents, cues, drawn)
         for name, n in quotas.items():
             chosen = rng.sample(candidates[name], n)
             stratum = f"enriched{args.round}:{name}"
             out.extend(record(docs[sents[k][0]], sents, k, stratum) for k in chosen)
             print(f"{pool} round {args.round} {name}: {n} of {len(candidates[name]):,} candidates")
-    with output.open("w", encoding="utf-8") as handle:
-        for row in out:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {len(out):,} sentences to {output}")
+    write_rows(output, out)
 
 
 if __name__ == "__main__":
