@@ -360,13 +360,13 @@ def group_table(groups: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-STANCE_ACTS = ("accuse", "reject", "warn", "pledge")
-
-
 def summary_row(name: str, report: dict[str, Any]) -> dict[str, Any]:
     """One line of an accuracy table: size, macro-F1, ECE, the F1 and precision of each
     act label (and how many sentences were flagged with it), span token-F1."""
-    acts = [k for k in report["labels"] if k in STANCE_ACTS] or [
+    from .labels import DEFAULT_LABELS
+
+    default_acts = [k for k in DEFAULT_LABELS if k != "none"]
+    acts = [k for k in report["labels"] if k in default_acts] or [
         k for k in report["labels"] if k != "none"
     ]
     index = {k: i for i, k in enumerate(report["labels"])}
