@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import DEFAULT_BASE, ModelConfig
 from .data import Example, check_counts, label_set, read_examples, split
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
 log = logging.getLogger("stancekit")
 
@@ -398,6 +398,8 @@ def recalibrate(
     from .config import CARD_NAME, WEIGHTS_NAME
     from .model import load
 
+    if isinstance(dev, list) and not dev:
+        raise DataError("no dev data given to calibrate on.")
     sources = dev if isinstance(dev, list) and not isinstance(dev[0], dict) else [dev]
     stance_model = load(model, precision="fp32")
     config = stance_model.config
