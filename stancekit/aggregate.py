@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections import Counter
@@ -32,15 +33,39 @@ def normalise_actor(name: str | None) -> str | None:
 
 
 def _records(source: str | Path | Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    """Records of labelled output: JSONL, CSV or Parquet as ``stancekit label`` writes
+    them (by the file's extension), or an iterable of record dicts."""
     if not isinstance(source, (str, Path)):
         yield from source
         return
     path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DataError(
+                "reading Parquet needs pyarrow: pip install 'stancekit[parquet]'.", str(path)
+            ) from None
+        try:
+            yield from pq.read_table(path).to_pylist()
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read Parquet ({exc}).", str(path)) from None
+        return
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open(encoding="utf-8", newline="" if suffix == ".csv" else None)
     except OSError as exc:
         raise DataError(f"cannot read file ({exc.strerror}).", str(path)) from None
     with fh:
+        if suffix == ".csv":
+            reader = csv.DictReader(fh)
+            if "label" not in (reader.fieldnames or []):
+                raise DataError(
+                    "not a CSV written by `stancekit label` (no label column).", str(path), 1
+                )
+            for row in reader:
+                yield {k: (v if v != "" else None) for k, v in row.items()}
+            return
         for n, line in enumerate(fh, 1):
             if line.strip():
                 try:
@@ -53,7 +78,8 @@ def summarize(source, *, null_label: str = "none", normalise: bool = True) -> li
     """Count (speaker, target, label) triples in labelled output.
 
     Args:
-        source: a JSONL file written by ``stancekit label`` or an iterable of its records.
+        source: a JSONL, CSV or Parquet file written by ``stancekit label``, or an
+            iterable of its records.
         null_label: records with this label are skipped.
         normalise: normalise speaker and target names with ``normalise_actor``.
 

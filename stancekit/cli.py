@@ -23,9 +23,48 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"stancekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Label the stance acts (accuse, reject, warn, pledge, none) of political text."""
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"stancekit: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _output_format(output: Path | None, fmt: str | None, formats: tuple[str, ...]) -> str:
+    """The output format: --format if given, else the -o extension, else JSONL; a
+    conflict between the two, or an unknown one, is a usage error."""
+    if fmt is not None and fmt not in formats:
+        _fail(f"unknown format {fmt!r}; expected one of: {', '.join(formats)}.", 2)
+    if output is None:
+        return fmt or "jsonl"
+    suffix = output.suffix.lower().lstrip(".")
+    implied = {"json": "jsonl", "ndjson": "jsonl"}.get(suffix, suffix)
+    if implied not in formats:
+        if fmt is None:
+            _fail(
+                f"cannot tell the format of {output} from its extension; name it .jsonl, .csv "
+                "or .parquet, or give --format.",
+                2,
+            )
+        return fmt
+    if fmt is not None and fmt != implied:
+        _fail(f"--format {fmt} conflicts with the output file {output} ({implied}).", 2)
+    return implied
 
 
 def _check_output(output: Path | None, force: bool) -> None:
@@ -41,7 +80,12 @@ def label(
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Output file (default: stdout)."
     ),
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet."),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="jsonl, csv or parquet (default: from the -o extension, else jsonl).",
+    ),
     model: str | None = typer.Option(
         None, "--model", "-m", help="Model folder (default: the shipped model)."
     ),
@@ -78,8 +122,7 @@ def label(
     from .pipeline import label_files
     from .writers import FORMATS
 
-    if fmt not in FORMATS:
-        _fail(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}.", 2)
+    fmt = _output_format(output, fmt, FORMATS)
     if resume and output is None:
         _fail("--resume needs an output file (-o OUT).", 2)
     if not resume:
@@ -307,7 +350,7 @@ def export(
 
 @app.command()
 def summarize(
-    data: str = typer.Argument(..., help="JSONL written by `stancekit label`."),
+    data: str = typer.Argument(..., help="Output of `stancekit label`: .jsonl, .csv or .parquet."),
     output: Path | None = typer.Option(None, "-o", "--output", help="CSV file (default: stdout)."),
     raw_names: bool = typer.Option(
         False, "--raw-names", help="Do not normalise speaker and target names."

@@ -181,3 +181,37 @@ def test_eval_and_summarize(tmp_path, seed_records):
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert rows and set(rows[0]) == {"speaker", "target", "label", "count"}
     assert sum(int(r["count"]) for r in rows) == sum(r["label"] != "none" for r in seed_records)
+
+
+def test_output_format_follows_the_extension_and_conflicts_are_usage_errors(tmp_path):
+    out = run("label", str(SEED_TEXT), "-o", str(tmp_path / "seed.csv"), "-q")
+    assert out.returncode == 0, out.stderr
+    header = (tmp_path / "seed.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("id,source,sentence,start,end,text,label")
+    conflict = run("label", str(SEED_TEXT), "-o", str(tmp_path / "x.csv"), "--format", "jsonl")
+    assert conflict.returncode == 2 and "conflicts" in conflict.stderr
+    assert not (tmp_path / "x.csv").exists()
+    unknown = run("label", str(SEED_TEXT), "-o", str(tmp_path / "x.out"))
+    assert unknown.returncode == 2 and "--format" in unknown.stderr
+    assert run("label", str(SEED_TEXT), "-o", str(tmp_path / "x.out"), "-f", "csv").returncode == 0
+
+
+def test_summarize_reads_jsonl_csv_and_parquet_alike(tmp_path):
+    tables = []
+    for name in ("seed.jsonl", "seed.csv", "seed.parquet"):
+        out = run("label", str(SEED_TEXT), "-o", str(tmp_path / name), "-q")
+        assert out.returncode == 0, out.stderr
+        summary = run("summarize", str(tmp_path / name))
+        assert summary.returncode == 0, summary.stderr
+        tables.append(summary.stdout)
+    assert tables[0] == tables[1] == tables[2] and len(tables[0].splitlines()) > 5
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    bad = run("summarize", str(tmp_path / "other.csv"))
+    assert bad.returncode == 1 and "other.csv" in bad.stderr and "label column" in bad.stderr
+
+
+def test_version():
+    import stancekit
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"stancekit {stancekit.__version__}"
