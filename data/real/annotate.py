@@ -1,6 +1,6 @@
 """Annotation workflow for the real-text corpus (see data/real/DATASHEET.md).
 
-    python data/real/annotate.py batches            # sample*.jsonl -> annotation/batches/NN.txt
+    python data/real/annotate.py batches            # sample*.jsonl.gz -> annotation/batches/NN.txt
     python data/real/annotate.py check FILE BATCH   # validate one annotator's output file
     python data/real/annotate.py disagreements NN   # a/NN + b/NN -> annotation/adjudicate/NN.txt
     python data/real/annotate.py merge              # final labels, agreement, real.jsonl.gz
@@ -14,6 +14,7 @@ sentence, or null).
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -29,18 +30,18 @@ def load_sample(name: str) -> list[dict]:
     path = HERE / name
     if not path.exists():
         return []
-    with path.open(encoding="utf-8") as handle:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
 
 
 def batch_rows() -> list[list[dict]]:
     """The samples cut into batches, train documents first, in a fixed shuffled order:
-    round 1 (``sample.jsonl``) gives batches 01-16, round 2 (``sample2.jsonl``) 17-18,
-    round 3 (``sample3.jsonl``) 19."""
+    round 1 (``sample.jsonl.gz``) gives batches 01-16, round 2 (``sample2.jsonl.gz``)
+    17-18, round 3 (``sample3.jsonl.gz``) 19."""
     import random
 
     batches = []
-    for name in ("sample.jsonl", "sample2.jsonl", "sample3.jsonl"):
+    for name in ("sample.jsonl.gz", "sample2.jsonl.gz", "sample3.jsonl.gz"):
         rows = load_sample(name)
         random.Random(11).shuffle(rows)
         rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])

@@ -13,9 +13,9 @@ source-held-out test; the other pools' documents go to train / dev / test by a h
 the document id. Each sentence keeps its document id, source, offsets into the document
 and its neighbours (the annotators' context). The output is deterministic:
 
-    python data/real/sample.py            # writes data/real/sample.jsonl
-    python data/real/sample.py --round 2  # writes data/real/sample2.jsonl (top-up)
-    python data/real/sample.py --round 3  # writes data/real/sample3.jsonl (top-up)
+    python data/real/sample.py            # writes data/real/sample.jsonl.gz
+    python data/real/sample.py --round 2  # writes data/real/sample2.jsonl.gz (top-up)
+    python data/real/sample.py --round 3  # writes data/real/sample3.jsonl.gz (top-up)
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import io
 import json
 import random
 import re
@@ -124,7 +125,7 @@ def cue_candidates(docs, sents, cues, skip: set[int]) -> dict[str, list[int]]:
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
+    with gzip.GzipFile(path, "wb", mtime=0) as raw, io.TextIOWrapper(raw, "utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {len(rows):,} sentences to {path}")
@@ -158,7 +159,7 @@ def record(doc: dict, sents: list, k: int, sampling: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pools", type=Path, default=POOLS)
-    parser.add_argument("--output", type=Path, default=HERE / "sample.jsonl")
+    parser.add_argument("--output", type=Path, default=HERE / "sample.jsonl.gz")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--round", type=int, default=1, choices=(1, 2, 3), help="2, 3: warn/reject top-ups"
@@ -185,11 +186,11 @@ def main() -> None:
 
 def top_up(args) -> None:
     """Round 2 or 3: enriched sentences from the training pools, none drawn before."""
-    output = args.output.with_name(f"sample{args.round}.jsonl")
+    output = args.output.with_name(f"sample{args.round}.jsonl.gz")
     seen = set()
     for n in range(1, args.round):
-        path = args.output.with_name("sample.jsonl" if n == 1 else f"sample{n}.jsonl")
-        with path.open(encoding="utf-8") as handle:
+        path = args.output.with_name("sample.jsonl.gz" if n == 1 else f"sample{n}.jsonl.gz")
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
             seen |= {json.loads(line)["id"] for line in handle}
     patterns, per_pool = (
         (ROUND2_CUES, ROUND2_PER_POOL) if args.round == 2 else (ROUND3_CUES, ROUND3_PER_POOL)
