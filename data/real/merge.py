@@ -17,17 +17,9 @@ import re
 from collections import Counter, defaultdict
 
 from annotate import ANN, HERE, batch_rows, batch_sentences, read_annotations, same
+from sklearn.metrics import cohen_kappa_score as kappa
 
 FIELDS = ("label", "also", "speaker", "target")
-
-
-def kappa(a: list[str], b: list[str]) -> float:
-    """Cohen's kappa of two label sequences."""
-    n = len(a)
-    observed = sum(x == y for x, y in zip(a, b)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
-    return (observed - expected) / (1 - expected) if expected < 1 else 1.0
 
 
 def agreement(pairs: list[tuple[dict, dict]]) -> dict:

@@ -124,6 +124,17 @@ def cue_candidates(docs, sents, cues, skip: set[int]) -> dict[str, list[int]]:
     return candidates
 
 
+def draw(rng, docs, sents, candidates, quotas: dict[str, int], stratum: str) -> list[dict]:
+    """``quotas[name]`` sentences drawn from each cue's candidates, recorded with the
+    sampling stratum ``STRATUM:NAME``."""
+    out = []
+    for name, n in quotas.items():
+        chosen = rng.sample(candidates[name], n)
+        out.extend(record(docs[sents[k][0]], sents, k, f"{stratum}:{name}") for k in chosen)
+        print(f"  {stratum} {name}: {n} of {len(candidates[name]):,} candidates")
+    return out
+
+
 def write_rows(path: Path, rows: list[dict]) -> None:
     with gzip.GzipFile(path, "wb", mtime=0) as raw, io.TextIOWrapper(raw, "utf-8") as handle:
         for row in rows:
@@ -177,10 +188,7 @@ def main() -> None:
         taken = set(rng.sample(range(len(sents)), n_random))
         out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
         candidates = cue_candidates(docs, sents, cues, taken)
-        for name, n in ENRICHED_PER_POOL[pool].items():
-            chosen = rng.sample(candidates[name], n)
-            out.extend(record(docs[sents[k][0]], sents, k, f"enriched:{name}") for k in chosen)
-            print(f"  enriched {name}: {n} of {len(candidates[name]):,} candidates")
+        out += draw(rng, docs, sents, candidates, ENRICHED_PER_POOL[pool], "enriched")
     write_rows(args.output, out)
 
 
@@ -203,11 +211,8 @@ def top_up(args) -> None:
         sents = sentences_of(docs)
         drawn = {k for k, (d, i, _, _) in enumerate(sents) if f"{docs[d]['id']}#{i}" in seen}
         candidates = cue_candidates(docs, sents, cues, drawn)
-        for name, n in quotas.items():
-            chosen = rng.sample(candidates[name], n)
-            stratum = f"enriched{args.round}:{name}"
-            out.extend(record(docs[sents[k][0]], sents, k, stratum) for k in chosen)
-            print(f"{pool} round {args.round} {name}: {n} of {len(candidates[name]):,} candidates")
+        print(f"{pool}:")
+        out += draw(rng, docs, sents, candidates, quotas, f"enriched{args.round}")
     write_rows(output, out)
 
 
