@@ -63,7 +63,10 @@ df[["start", "end", "label", "score", "labels", "speaker", "target", "text"]]
         "How the model compares with the project's gold labels for this article (a gold secondary act counts as right):"
     ),
     code("""
-gold = [json.loads(line) for line in open("../seeds/000_f28d71708d6332bd.labels.jsonl", encoding="utf-8")]
+gold = [
+    json.loads(line)
+    for line in open("../seeds/000_f28d71708d6332bd.labels.jsonl", encoding="utf-8")
+]
 df["gold"] = [g["label"] for g in gold]
 df["right"] = [r.label == g["label"] or r.label in g["also"] for r, g in zip(results, gold)]
 print(f"{df.right.sum()} of {len(df)} sentences right")
@@ -111,7 +114,9 @@ print(format_report(report))
     code('Image(folder + "/report/confusion.png")'),
     md("The trained model labels new text like the shipped one, with the new label:"),
     code("""
-for r in model.label("The UN envoy urged both sides to return to the table. The rebels rejected the offer."):
+for r in model.label(
+    "The UN envoy urged both sides to return to the table. The rebels rejected the offer."
+):
     print(f"{r.label:8} {r.score:.2f}  {r.text}")
 """),
 ]
