@@ -70,9 +70,9 @@ print(stancekit.evaluate(model, sys.argv[1])["macro_f1"])
 
 # --backends name -> (row name, `stancekit label` options, (precision, backend) for the F1)
 BACKENDS = {
-    "fp32": ("torch fp32", ["--precision", "fp32"], ("fp32", "torch")),
-    "bf16": ("torch bf16", ["--precision", "bf16"], ("bf16", "torch")),
-    "onnx": ("onnx int8", ["--backend", "onnx"], ("auto", "onnx")),
+    "fp32": ("torch fp32", ["--backend", "torch", "--precision", "fp32"], ("fp32", "torch")),
+    "bf16": ("torch bf16", ["--backend", "torch", "--precision", "bf16"], ("bf16", "torch")),
+    "onnx": ("onnx int8 (default)", ["--backend", "onnx"], ("auto", "onnx")),
 }
 
 

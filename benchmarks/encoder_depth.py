@@ -30,9 +30,10 @@ def main() -> None:
     args = parser.parse_args()
 
     import stancekit
-    from stancekit.batching import batches, tokenize
-    from stancekit.export import OnnxRunner, export_onnx
-    from stancekit.network import keep_layers
+    from stancekit.batching import batches
+    from stancekit.runners import OnnxRunner
+    from stancekit.training import export_onnx
+    from stancekit.training.network import keep_layers
 
     rows = (ROOT / "data" / "train.jsonl").open(encoding="utf-8")
     texts = [json.loads(line)["text"] for line in rows]
@@ -41,20 +42,20 @@ def main() -> None:
     print(f"{len(texts)} sentences, {words:.1f} words on average, batch {args.batch_size}\n")
     print("| encoder layers | encoder only, int8 ONNX (sentences/s) |\n|---|---|")
     for k in [int(x) for x in args.layers.split(",")]:
-        model = stancekit.load(precision="fp32")
-        keep_layers(model.network.encoder, k)
+        model = stancekit.load(backend="torch", precision="fp32")
+        keep_layers(model.runner.network.encoder, k)
         with tempfile.TemporaryDirectory() as tmp:
             export_onnx(model, tmp)
             runner = OnnxRunner(tmp)
-            encodings = tokenize(model.tokenizer, texts, model.config.max_length)
-            runner(*next(batches(encodings, 8))[1:])  # warm up
+            encodings = model.tokenizer.encode(texts, model.config.max_length)
+            runner.forward(*next(batches(encodings, 8))[1:])  # warm up
             started = time.perf_counter()
             for _, ids, mask in batches(encodings, args.batch_size):
-                runner(ids, mask)
+                runner.forward(ids, mask)
             rate = len(texts) / (time.perf_counter() - started)
         print(f"| {k} | {rate:,.0f} |")
     started = time.perf_counter()
-    tokenize(model.tokenizer, texts, model.config.max_length)
+    model.tokenizer.encode(texts, model.config.max_length)
     rate = len(texts) / (time.perf_counter() - started)
     print(f"\nTokenizer alone: {rate:,.0f} sentences/s")
 

@@ -1,8 +1,12 @@
 """Accuracy on real and synthetic text, model by model, in one table (issue #11):
 
-    python benchmarks/realtext.py [MODEL ...] [--precision fp32] [--out runs/realtext.json] [--record]
+    python benchmarks/realtext.py [MODEL ...] [--backend auto|onnx|torch|onnx,torch]
+        [--precision fp32] [--out runs/realtext.json] [--record]
 
-MODEL is a model folder (default: the shipped model). For each model and each set:
+MODEL is a model folder (default: the shipped model). ``--backend`` (default ``auto``:
+the model's ONNX graph when it has one) may list two backends, e.g. ``onnx,torch``:
+then each model is scored under both, and a last table gives the difference of
+macro-F1 between them (int8 against fp32 for the shipped model). For each model and set:
 macro-F1, ECE, the F1 of every stance label, speaker and target token-F1 on the stance
 sentences; for the random (natural-mix) part of each real set, the precision of every
 stance label (how far a researcher can trust what it flags); and the seed article's
@@ -45,10 +49,10 @@ def seed_right(model) -> int:
     return sum(r.label == g["label"] for r, g in zip(model.label(text), gold))
 
 
-def evaluate_model(path: str | None, precision: str) -> dict:
-    model = stancekit.load(path, precision=precision)
+def evaluate_model(path: str | None, precision: str, backend: str = "auto") -> dict:
+    model = stancekit.load(path, backend=backend, precision=precision)
     labels, null = model.labels, model.config.null_label
-    rows = []
+    rows, predicted = [], {}
     for name, data in SETS.items():
         if not data.exists():
             continue
@@ -56,6 +60,7 @@ def evaluate_model(path: str | None, precision: str) -> dict:
         results = model.label_sentences([e.text for e in examples])
         report = score_results(examples, results, labels, null, 0, model.config.spans)
         rows.append(summary_row(name, report))
+        predicted[name] = [r.label for r in results]
         random = [i for i, e in enumerate(examples) if e.groups.get("sampling") == "random"]
         if random:
             sub = score_results(
@@ -63,10 +68,11 @@ def evaluate_model(path: str | None, precision: str) -> dict:
             )
             rows.append(summary_row(f"{name} random", sub))
     return {
-        "model": path or "shipped",
-        "precision": precision,
+        "model": f"{path or 'shipped'} ({model.backend} {model.precision})",
+        "precision": f"{model.backend} {model.precision}",
         "seed_right": seed_right(model),
         "rows": rows,
+        "predicted": predicted,
     }
 
 
@@ -79,6 +85,27 @@ def table(results: list[dict]) -> str:
             + f"\n| {res['model']} | seed article | 19 | {res['seed_right']}/19 right | | | | |"
         )
     return "\n".join(b if i == 0 else "\n".join(b.splitlines()[2:]) for i, b in enumerate(blocks))
+
+
+def difference(results: list[dict]) -> str:
+    """Macro-F1 of the first backend minus the second's, per model and set, in points,
+    and the share of sentences on which the two give the same label."""
+    lines = [
+        "| model | set | macro-F1 difference (points) | same label |",
+        "|---|---|---|---|",
+    ]
+    for first, second in zip(results[::2], results[1::2]):
+        for a, b in zip(first["rows"], second["rows"]):
+            delta = 100 * (a["macro_f1"] - b["macro_f1"])
+            same = ""
+            if a["set"] in first["predicted"]:
+                x, y = first["predicted"][a["set"]], second["predicted"][a["set"]]
+                agree = sum(p == q for p, q in zip(x, y))
+                same = f"{agree / len(x):.1%} ({len(x) - agree} differ)"
+            lines.append(
+                f"| {first['model']} - {second['precision']} | {a['set']} | {delta:+.2f} | {same} |"
+            )
+    return "\n".join(lines)
 
 
 def record(path: str, result: dict) -> None:
@@ -101,14 +128,24 @@ def record(path: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", default=[None])
-    parser.add_argument("--precision", default="fp32", help="fp32 (default), bf16 or auto")
+    parser.add_argument(
+        "--precision", default="fp32", help="torch backend: fp32 (default), bf16 or auto"
+    )
+    parser.add_argument(
+        "--backend", default="auto", help="auto (default), onnx, torch, or two: onnx,torch"
+    )
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument(
         "--record", action="store_true", help="store the figures in each model's card"
     )
     args = parser.parse_args()
-    results = [evaluate_model(m, args.precision) for m in args.models]
+    backends = args.backend.split(",")
+    if args.record and len(backends) > 1:
+        parser.error("--record takes one backend: the one the model ships with.")
+    results = [evaluate_model(m, args.precision, b) for m in args.models for b in backends]
     print(table(results))
+    if len(backends) == 2:
+        print("\n" + difference(results))
     if args.record:
         for path, result in zip(args.models, results):
             record(path or str(stancekit.load().path), result)

@@ -24,17 +24,20 @@ def main() -> None:
     for name in ("train.jsonl", "dev.jsonl"):
         pool += [json.loads(x)["text"] for x in (ROOT / "data" / name).open(encoding="utf-8")]
     texts = [pool[i % len(pool)] for i in range(args.sentences)]
-    model = stancekit.load(precision=args.precision)
-    span_head = model.network.span
+    model = stancekit.load(
+        backend="torch", precision=args.precision
+    )  # heads are swappable in torch
+    network = model.runner.network
+    span_head = network.span
     model.label_sentences(texts[:256])  # warm-up
     rates = {"labels + spans": [], "labels alone": []}
     for _ in range(args.repeats):
         for name, head in (("labels + spans", span_head), ("labels alone", None)):
-            model.network.span = head
+            network.span = head
             start = time.perf_counter()
             results = model.label_sentences(texts)
             rates[name].append(len(results) / (time.perf_counter() - start))
-    model.network.span = span_head
+    network.span = span_head
     best = {k: max(v) for k, v in rates.items()}
     drop = 1 - best["labels + spans"] / best["labels alone"]
     print(

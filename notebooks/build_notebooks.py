@@ -106,6 +106,14 @@ args = stancekit.TrainingArguments(epochs=6, dev_fraction=0.15, seed=13)
 model = stancekit.train("data/appeal_train.jsonl", folder, args=args, progress=False)
 model.labels
 """),
+    md(
+        "How much data is enough? Choosing the best epoch and fitting the calibration need "
+        "about 30 dev sentences per label and 200 in all; below that, stancekit warns (on "
+        "stderr with `stancekit train`) and records the warning in the model card. Check it:"
+    ),
+    code("""
+print(model.config.training.get("warning") or "dev split large enough")
+"""),
     md("Evaluate on the held-out test file (never seen in training or calibration):"),
     code("""
 report = stancekit.evaluate(model, "data/appeal_test.jsonl", out=folder + "/report")

@@ -6,7 +6,9 @@ Example:
     >>> for r in model.label("Ghana rejected the claims. It pledged aid to Togo."):
     ...     print(r.label, round(r.score, 2), r.text)
 
-Heavy libraries (torch, transformers) are imported only when a function needs them.
+Importing stancekit and labelling with the shipped model need neither torch nor
+transformers: the model runs as an int8 ONNX graph. Training, the torch backend and
+export come with the ``train`` extra (``stancekit.training``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _EXPORTS = {
     "StancekitError": "errors",
     "DataError": "errors",
     "ModelLoadError": "errors",
+    "MissingExtraError": "errors",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

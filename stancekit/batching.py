@@ -1,45 +1,12 @@
-"""Tokenisation, truncation and length-sorted batching: the one place they happen."""
+"""Length-sorted batching and padding into numpy arrays: the one place they happen."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
-import torch
+import numpy as np
 
-
-@dataclass(frozen=True, slots=True)
-class Encoding:
-    """Token ids of one text, with each token's character offsets into that text."""
-
-    ids: list[int]
-    offsets: list[tuple[int, int]]
-    truncated: bool
-
-
-def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoding]:
-    """Tokenise ``texts`` with special tokens, cutting each to ``max_length`` tokens.
-
-    A cut text keeps its first ``max_length - 1`` tokens and the closing special token,
-    and is marked ``truncated``.
-    """
-    if not texts:
-        return []
-    enc = tokenizer(
-        list(texts),
-        add_special_tokens=True,
-        return_offsets_mapping=True,
-        truncation=False,
-        verbose=False,
-    )
-    out = []
-    for ids, offsets in zip(enc["input_ids"], enc["offset_mapping"]):
-        truncated = len(ids) > max_length
-        if truncated:
-            ids = ids[: max_length - 1] + ids[-1:]
-            offsets = offsets[: max_length - 1] + offsets[-1:]
-        out.append(Encoding(list(ids), [tuple(o) for o in offsets], truncated))
-    return out
+from .tokenization import Encoding
 
 
 def batches(
@@ -48,7 +15,7 @@ def batches(
     pad_id: int = 0,
     order: list[int] | None = None,
     max_tokens: int | None = None,
-) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
     """Yield ``(indices, input_ids, attention_mask)`` batches.
 
     By default texts are sorted by length (longest first) so that each batch holds
@@ -77,13 +44,13 @@ def batches(
 
 def collate(
     encodings: Sequence[Encoding], idx: Sequence[int], pad_id: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad the encodings ``idx`` into ``(input_ids, attention_mask)`` tensors."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pad the encodings ``idx`` into int64 ``(input_ids, attention_mask)`` arrays."""
     width = max(len(encodings[i].ids) for i in idx)
-    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    ids = np.full((len(idx), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(idx), width), dtype=np.int64)
     for row, i in enumerate(idx):
         n = len(encodings[i].ids)
-        ids[row, :n] = torch.tensor(encodings[i].ids)
+        ids[row, :n] = encodings[i].ids
         mask[row, :n] = 1
     return ids, mask

@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Label the stance acts (accuse, reject, warn, pledge, none) of political text.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: on/off options show as flags, not "<bool>"
 )
 
 
@@ -38,6 +39,12 @@ def _main(
     ),
 ) -> None:
     """Label the stance acts (accuse, reject, warn, pledge, none) of political text."""
+
+
+BACKEND_HELP = (
+    "auto (the model's ONNX graph when it has one, else torch), onnx (onnxruntime on "
+    "the CPU), or torch (needs the 'train' extra; GPUs)."
+)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -97,12 +104,10 @@ def label(
     ),
     id_field: str = typer.Option("id", "--id-field", help="Id field of .jsonl/.csv inputs."),
     batch_size: int = typer.Option(64, "--batch-size", help="Sentences per forward pass."),
-    precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
-    backend: str = typer.Option(
-        "torch", "--backend", help="torch, or onnx (int8 onnxruntime on the CPU)."
-    ),
+    precision: str = typer.Option("auto", "--precision", help="Torch backend: auto, fp32 or bf16."),
+    backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     device: str | None = typer.Option(
-        None, "--device", help="cpu, cuda, ... (default: cuda if available)."
+        None, "--device", help="Torch backend: cpu, cuda, ... (default: cuda if available)."
     ),
     resume: bool = typer.Option(
         False, "--resume", help="Continue an interrupted run into the same -o file."
@@ -193,13 +198,13 @@ def train(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model folder."),
 ) -> None:
     """Fine-tune a classifier on labelled sentences, calibrate it on dev, and save it."""
-    from .training import TrainingArguments
-    from .training import train as run_train
-
     if output.exists() and any(output.iterdir()) and not force:
         _fail(f"{output} exists and is not empty; use --force to overwrite it.", 2)
     logging.basicConfig(level=logging.INFO, format="stancekit: %(message)s", stream=sys.stderr)
     try:
+        from .training import TrainingArguments
+        from .training import train as run_train
+
         args = TrainingArguments(
             base_model=base,
             method=method,
@@ -240,9 +245,10 @@ def calibrate(
 ) -> None:
     """Refit a model's calibration and thresholds on new dev data (weights untouched)."""
     from .evaluation import format_report
-    from .training import recalibrate
 
     try:
+        from .training import recalibrate
+
         metrics = recalibrate(model, list(dev), output, label_bias=not temperature_only)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
@@ -259,8 +265,8 @@ def evaluate_cmd(
     out: Path | None = typer.Option(
         None, "--out", help="Folder for report.json and confusion.txt."
     ),
-    precision: str = typer.Option("auto", "--precision", help="auto, fp32 or bf16."),
-    backend: str = typer.Option("torch", "--backend", help="torch or onnx."),
+    precision: str = typer.Option("auto", "--precision", help="Torch backend: auto, fp32 or bf16."),
+    backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     by: str = typer.Option(
         "source", "--by", help="Also report metrics per value of this data field."
     ),
@@ -320,7 +326,7 @@ def info(
 def export(
     output: Path = typer.Argument(..., help="Folder to write the exported model to."),
     fmt: str = typer.Option(
-        "onnx", "--format", "-f", help="onnx (for --backend onnx) or hf (transformers)."
+        "onnx", "--format", "-f", help="onnx (runs without torch) or hf (transformers)."
     ),
     model: str | None = typer.Option(
         None, "--model", "-m", help="Model folder (default: the shipped model)."
@@ -328,9 +334,8 @@ def export(
     no_quantize: bool = typer.Option(False, "--no-quantize", help="ONNX: keep fp32 weights."),
     force: bool = typer.Option(False, "--force", help="Overwrite a non-empty folder."),
 ) -> None:
-    """Export a model: ONNX (int8 by default) with its config and tokenizer, or a Hugging
-    Face folder for transformers.pipeline("text-classification")."""
-    from .export import export_hf, export_onnx
+    """Export a model (needs the 'train' extra): ONNX (int8 by default) with its config
+    and tokenizer, or a Hugging Face folder for transformers.pipeline("text-classification")."""
     from .model import load
 
     if fmt not in ("onnx", "hf"):
@@ -338,7 +343,9 @@ def export(
     if output.exists() and any(output.iterdir()) and not force:
         _fail(f"{output} exists and is not empty; use --force to overwrite it.", 2)
     try:
-        loaded = load(model, device="cpu", precision="fp32")
+        from .training import export_hf, export_onnx
+
+        loaded = load(model, backend="torch", device="cpu", precision="fp32")
         if fmt == "hf":
             export_hf(loaded, output)
         else:

@@ -26,3 +26,7 @@ class ModelLoadError(StancekitError, OSError):
 
 class ConfigError(StancekitError, ValueError):
     """An invalid model or training configuration."""
+
+
+class MissingExtraError(StancekitError, ImportError):
+    """A feature needs an optional dependency group (an extra) that is not installed."""

@@ -74,14 +74,18 @@ def sentences_of(text: str, split: bool = True) -> list:
     return [Sentence(text, 0, len(text))] if text.strip() else []
 
 
-def label_chunk(model, documents: list[tuple[Document, list]]) -> list[dict]:
+def label_chunk(
+    model, documents: list[tuple[Document, list]], on_batch: Callable[[int], object] | None = None
+) -> list[dict]:
     """Output records (``make_record``) of ``(document, sentences)`` pairs, labelled in
-    one pass of length-sorted batches, in document and sentence order."""
+    one pass of length-sorted batches, in document and sentence order; ``on_batch(n)``
+    is called as each batch of ``n`` sentences is done."""
     sentences = [s for _, sents in documents for s in sents]
     if not sentences:
         return []
     texts = [s.text for s in sentences]
-    results = model._results(texts, model.forward(texts), [s.start for s in sentences])
+    raw = model.forward(texts, on_batch=on_batch)
+    results = model.postprocess(texts, raw, [s.start for s in sentences])
     records, pos = [], 0
     for doc, sents in documents:
         for number in range(len(sents)):
@@ -162,14 +166,13 @@ def label_files(
 
     def flush() -> None:
         nonlocal pending, pending_count
-        records = label_chunk(model, pending)
+        records = label_chunk(model, pending, on_batch=bar.update)
         if records:
             for record in records:
                 writer.write(record)
                 summary.labels[record["label"]] += 1
             writer.flush()
             summary.sentences += len(records)
-            bar.update(len(records))
         pending, pending_count = [], 0
         if output_file:
             summary.seconds = time.time() - started

@@ -58,7 +58,7 @@ class StanceLabeler:
         split: bool = True,
         device: str | None = None,
         precision: str = "auto",
-        backend: str = "torch",
+        backend: str = "auto",
         batch_size: int = 64,
     ):
         from .model import load

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import Encoding
+from .tokenization import Encoding
 
+#: Span tags per role (speaker, target): outside, begin, inside.
+SPAN_TAGS = ("O", "B", "I")
+SPAN_ROLES = ("speaker", "target")
 IGNORE = -100
 O, B, I = 0, 1, 2  # noqa: E741
 

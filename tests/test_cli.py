@@ -4,6 +4,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -215,3 +216,40 @@ def test_version():
 
     out = run("--version")
     assert out.returncode == 0 and out.stdout.strip() == f"stancekit {stancekit.__version__}"
+
+
+def test_progress_advances_per_batch_not_per_chunk(shipped_model):
+    from stancekit.inputs import Document
+    from stancekit.pipeline import label_chunk
+    from stancekit.segment import split_sentences
+
+    text = " ".join(f"Country {i} rejected the claims." for i in range(40))
+    shipped_model.batch_size = 16
+    try:
+        calls = []
+        records = label_chunk(
+            shipped_model, [(Document("d", "x", text), split_sentences(text))], calls.append
+        )
+    finally:
+        shipped_model.batch_size = 64
+    assert calls == [16, 16, 8] and len(records) == 40
+
+
+@pytest.mark.parametrize(
+    "command, flag",
+    [
+        ("label", "--resume"),
+        ("train", "--bf16"),
+        ("export", "--no-quantize"),
+        ("calibrate", "--temperature-only"),
+    ],
+)
+def test_on_off_options_are_shown_as_flags(command, flag):
+    done = subprocess.run(
+        [sys.executable, "-m", "stancekit", command, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(rf"^  {flag}  ", done.stdout, re.M) and "<bool>" not in done.stdout

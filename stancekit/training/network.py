@@ -8,12 +8,9 @@ import math
 import torch
 from torch import nn
 
-from .config import POOLINGS, SPAN_HEADS
-from .errors import ConfigError
-
-#: Span tags per role (speaker, target): outside, begin, inside.
-SPAN_TAGS = ("O", "B", "I")
-SPAN_ROLES = ("speaker", "target")
+from ..config import POOLINGS, SPAN_HEADS
+from ..errors import ConfigError
+from ..spans import SPAN_ROLES, SPAN_TAGS
 
 
 def keep_layers(encoder: nn.Module, n: int) -> None:

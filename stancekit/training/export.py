@@ -15,38 +15,40 @@ label and calibrated score. The secondary-act and span heads are not part of it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
-import shutil
 import warnings
 from pathlib import Path
 
-from .config import CONFIG_NAME, WEIGHTS_NAME
-from .errors import ModelLoadError
-
-ONNX_NAME = "model.onnx"
+from ..config import CARD_NAME
+from ..errors import ModelLoadError
+from ..runners import ONNX_NAME
 
 
 def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
-    """Write ``model`` as ONNX to ``folder``; ``quantize`` makes the linear layers int8
-    (dynamic quantisation, per-channel weights), about 2.5x faster on CPUs with VNNI.
+    """Write ``model`` as a self-contained ONNX model folder: ``model.onnx``,
+    ``config.json``, ``tokenizer.json`` and the model card, which ``stancekit.load``
+    runs with onnxruntime alone (no torch).
 
-    Only matrix products are quantised: the token embedding table stays fp32 (an int8
-    table, onnxruntime's default, cost 0.6 dev macro-F1 points against 0.4 without it).
+    ``quantize`` makes the matrix products int8 (dynamic quantisation, per-channel
+    weights; about 2.5x faster on CPUs with VNNI) and stores the token embedding table
+    in fp16 (half the file; an int8 table, onnxruntime's default, costs accuracy). The
+    graph records its precision in its metadata (``stancekit_precision``).
+
+    Raises:
+        ModelLoadError: the model has no torch network (an ONNX folder cannot be
+            re-exported).
     """
     import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    try:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-    except ImportError:
-        raise ModelLoadError(
-            "ONNX export needs onnxruntime and onnx: pip install 'stancekit[onnx]'."
-        ) from None
-
+    network = getattr(model.runner, "network", None)
+    if network is None:
+        raise ModelLoadError("Export needs a torch model: load it with backend='torch'.")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    network = model.network.float().cpu().eval()
+    device = next(network.parameters()).device
+    network = network.float().cpu().eval()
     outputs = ["stance", "acts"] + (["spans"] if network.span is not None else [])
 
     class Wrapped(torch.nn.Module):
@@ -63,37 +65,88 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
     axes.update({name: {0: "batch"} for name in ("stance", "acts")})
     if "spans" in outputs:
         axes["spans"] = {0: "batch", 1: "tokens"}
+    target = folder / ONNX_NAME
     plain = folder / ("model.fp32.onnx" if quantize else ONNX_NAME)
-    with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Wrapped(),
-            (ids, torch.ones_like(ids)),
-            str(plain),
-            input_names=list(axes)[:2],
-            output_names=outputs,
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
-        if quantize:
-            quantize_dynamic(
+    try:
+        with torch.no_grad(), warnings.catch_warnings(), _quiet_root_logger():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Wrapped().eval(),
+                (ids, torch.ones_like(ids)),
                 str(plain),
-                str(folder / ONNX_NAME),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul", "Gemm"],
+                input_names=list(axes)[:2],
+                output_names=outputs,
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
             )
-            plain.unlink()
+            if quantize:
+                quantize_dynamic(
+                    str(plain),
+                    str(target),
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    op_types_to_quantize=["MatMul", "Gemm"],
+                )
+    finally:
+        if quantize:
+            plain.unlink(missing_ok=True)
+        network.to(device).eval()  # the export restores the wrapper's mode: keep eval
+    _finish_graph(target, "int8" if quantize else "fp32", fp16_embeddings=quantize)
     model.config.save(folder)
-    model.tokenizer.save_pretrained(str(folder))
-    model.network.to(model.device)
+    model.tokenizer.save(folder)
+    if model.path is not None and (Path(model.path) / CARD_NAME).is_file():
+        if Path(model.path).resolve() != folder.resolve():
+            (folder / CARD_NAME).write_bytes((Path(model.path) / CARD_NAME).read_bytes())
+    _make_readable(folder)
     return folder
+
+
+def _finish_graph(path: Path, precision: str, fp16_embeddings: bool) -> None:
+    """Store large embedding tables in fp16 (a Cast back to fp32 follows the lookup) and
+    record the precision in the graph's metadata."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph_model = onnx.load(str(path))
+    graph = graph_model.graph
+    if fp16_embeddings:
+        tables = {i.name: i for i in graph.initializer}
+        users: dict[str, int] = {}
+        for node in graph.node:
+            for name in node.input:
+                users[name] = users.get(name, 0) + 1
+        for position, node in reversed(list(enumerate(graph.node))):
+            table = tables.get(node.input[0]) if node.op_type == "Gather" else None
+            if table is None or table.data_type != TensorProto.FLOAT:
+                continue
+            if int(np.prod(table.dims)) < 1_000_000 or users[table.name] != 1:
+                continue
+            half = numpy_helper.to_array(table).astype(np.float16)
+            table.CopyFrom(numpy_helper.from_array(half, table.name))
+            out = node.output[0]
+            node.output[0] = f"{out}_fp16"
+            cast = helper.make_node(
+                "Cast", [f"{out}_fp16"], [out], to=TensorProto.FLOAT, name=f"{node.name}_fp32"
+            )
+            graph.node.insert(position + 1, cast)
+    entry = graph_model.metadata_props.add()
+    entry.key, entry.value = "stancekit_precision", precision
+    onnx.save(graph_model, str(path))
+
+
+def _make_readable(folder: Path) -> None:
+    """Exported files are for sharing: readable by everyone (0644), whatever the umask."""
+    for path in folder.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o644)
 
 
 HF_CARD = """# {name}: stance classifier exported from stancekit
 
-Labels: {labels}. Base encoder: `{base}`. Load with
+Labels: {labels}. Base encoder: `{base}`. Load it with transformers, giving the path
+of this folder:
 
 ```python
 from transformers import pipeline
@@ -104,7 +157,8 @@ classify("Beijing rejected the accusations as groundless.")
 Scores are calibrated (temperature {temperature:.3f} and any label biases are folded into
 the classifier).
 Only the primary stance label is exported: secondary acts and speaker/target spans need
-stancekit itself (`stancekit.load("{source}")`).
+stancekit itself, from the stancekit model folder this was exported from
+(`stancekit.load("{source}")`).
 """
 
 
@@ -121,11 +175,14 @@ def export_hf(model, folder: str | Path) -> Path:
     import copy
 
     import torch
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from .base import resolve_base
 
     config = model.config
-    if model.network is None:
-        raise ModelLoadError("Export needs a torch model, not an ONNX folder.")
+    network = getattr(model.runner, "network", None)
+    if network is None:
+        raise ModelLoadError("Export needs a torch model: load it with backend='torch'.")
     if config.pooling != "cls":
         raise ModelLoadError(
             f"{model.path or 'This model'} pools by averaging tokens (pooling={config.pooling!r}), "
@@ -134,7 +191,8 @@ def export_hf(model, folder: str | Path) -> Path:
         )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    network = model.network.float().cpu().eval()
+    device = next(network.parameters()).device
+    network = network.float().cpu().eval()
     hf_config = copy.deepcopy(network.encoder.config)
     hf_config.num_labels = len(config.labels)
     hf_config.id2label = dict(enumerate(config.labels))
@@ -158,20 +216,21 @@ def export_hf(model, folder: str | Path) -> Path:
         )
     with torch.no_grad():
         classifier.save_pretrained(str(folder), safe_serialization=True)
-    model.tokenizer.save_pretrained(str(folder))
+    AutoTokenizer.from_pretrained(resolve_base(config.base_model)).save_pretrained(str(folder))
     name = Path(model.path).name if model.path else "stancekit-model"
     (folder / "README.md").write_text(
         HF_CARD.format(
             name=name,
             labels=", ".join(config.labels),
             base=config.base_model,
-            folder=folder,
+            folder=folder.name,
             temperature=config.temperature,
-            source=model.path or "MODEL",
+            source=name if model.path else "MODEL",
         ),
         "utf-8",
     )
-    model.network.to(model.device)
+    network.to(device)
+    _make_readable(folder)
     return folder
 
 
@@ -185,46 +244,3 @@ def _quiet_root_logger():
         yield
     finally:
         root.setLevel(level)
-
-
-#: Changes whenever the export changes, so that stale cached exports are not reused.
-ONNX_RECIPE = "matmul-int8-v2"
-
-
-def cached_onnx(model, quantize: bool = True) -> Path:
-    """An ONNX export of ``model`` in the user cache, made on first use."""
-    if model.path is None:
-        raise ModelLoadError("The onnx backend needs a model loaded from a folder.")
-    digest = hashlib.sha256()
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        digest.update((Path(model.path) / name).read_bytes())
-    digest.update(f"{ONNX_RECIPE}-{'int8' if quantize else 'fp32'}".encode())
-    root = Path(os.environ.get("STANCEKIT_CACHE", Path.home() / ".cache" / "stancekit"))
-    folder = root / "onnx" / digest.hexdigest()[:16]
-    if not (folder / ONNX_NAME).is_file():
-        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-        export_onnx(model, tmp, quantize=quantize)
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-    return folder
-
-
-class OnnxRunner:
-    """Runs an exported network with onnxruntime; called like the torch network."""
-
-    def __init__(self, folder: str | Path, threads: int | None = None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            str(Path(folder) / ONNX_NAME), options, providers=["CPUExecutionProvider"]
-        )
-        self.outputs = [o.name for o in self.session.get_outputs()]
-
-    def __call__(self, input_ids, attention_mask) -> dict:
-        values = self.session.run(
-            None, {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
-        )
-        return dict(zip(self.outputs, values))

@@ -1,21 +1,15 @@
 """Calibration fitted on the dev split: temperature scaling of the stance logits (with,
-optionally, one bias per label: the label priors of the text the model will meet) and
-per-label thresholds for secondary acts."""
+optionally, one bias per label: the label priors of the text the model will meet),
+per-label thresholds for secondary acts and span thresholds. The runtime applies them
+(``stancekit.probabilities``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def softmax(
-    logits: np.ndarray, temperature: float = 1.0, bias: np.ndarray | None = None
-) -> np.ndarray:
-    z = logits / temperature
-    if bias is not None:
-        z = z + bias
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+from ..evaluation import span_scores
+from ..probabilities import softmax
+from ..spans import SPAN_ROLES, decode_span
 
 
 def nll(logits: np.ndarray, y: np.ndarray, temperature: float) -> float:
@@ -111,10 +105,6 @@ def tune_span_thresholds(
     """Per role, the begin-probability threshold (0.1..0.6) and the inside log-odds bias
     (0..3) that maximise the token F1 of decoded spans against ``gold[role]`` (stance
     sentences only). Returns ``(thresholds, inside_biases)``."""
-    from .evaluation import span_scores
-    from .network import SPAN_ROLES
-    from .spans import decode_span
-
     thresholds, biases = {}, {}
     for k, role in enumerate(SPAN_ROLES):
         best, best_f1 = (0.5, 0.0), -1.0

@@ -17,11 +17,36 @@ from typing import Any
 
 import numpy as np
 
-from .config import DEFAULT_BASE, ModelConfig
-from .data import Example, check_counts, label_set, read_examples, split
-from .errors import ConfigError, DataError
+from ..config import DEFAULT_BASE, ModelConfig
+from ..data import Example, check_counts, label_set, read_examples, split
+from ..errors import ConfigError, DataError
 
 log = logging.getLogger("stancekit")
+
+#: Dev sentences per label below which choosing the best epoch and fitting the
+#: calibration are unreliable (F1 moves in steps of 1/n; ECE's bins go near-empty).
+MIN_DEV_PER_LABEL = 30
+#: Dev sentences in all below which the calibration (and its ECE) is unreliable.
+MIN_DEV = 200
+
+
+def dev_warning(dev_examples: list[Example], labels: list[str]) -> str | None:
+    """A warning when the dev data is too small to select an epoch or calibrate on,
+    naming the labels that lack examples and how many are needed; else None."""
+    counts = {label: 0 for label in labels}
+    for e in dev_examples:
+        counts[e.label] = counts.get(e.label, 0) + 1
+    thin = {label: n for label, n in counts.items() if n < MIN_DEV_PER_LABEL}
+    if not thin and len(dev_examples) >= MIN_DEV:
+        return None
+    detail = ", ".join(f"{label} {n}" for label, n in thin.items())
+    return (
+        f"the dev data has {len(dev_examples)} sentence(s)"
+        + (f" ({detail})" if thin else "")
+        + f"; choosing the best epoch and calibrating need about {MIN_DEV_PER_LABEL} per "
+        f"label and {MIN_DEV} in all, so the dev metrics, the calibration and ECE will be "
+        "unreliable. Pass a larger --dev file, or label more data."
+    )
 
 
 @dataclass
@@ -49,6 +74,8 @@ class TrainingArguments:
         device: ``"cpu"``, ``"cuda"``; default CUDA when available.
         bf16: run forward passes under bf16 autocast (mixed precision; fast on GPUs and
             on CPUs with bf16 units, weights and optimiser stay fp32).
+        onnx: also write the int8 ONNX graph (``model.onnx``) into the output folder, so
+            that the model labels without torch (``stancekit.load`` picks it).
     """
 
     base_model: str = DEFAULT_BASE
@@ -71,6 +98,7 @@ class TrainingArguments:
     min_examples: int = 4
     device: str | None = None
     bf16: bool = False
+    onnx: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in ("lora", "full"):
@@ -92,7 +120,7 @@ def _seed_everything(seed: int) -> None:
 
 
 def _targets(examples: list[Example], encodings, labels: list[str], null: str | None):
-    from .spans import find_span, tags_for
+    from ..spans import find_span, tags_for
 
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[e.label] for e in examples])
@@ -151,12 +179,14 @@ def train(
     import torch
     from tqdm import tqdm
 
+    from ..batching import collate
+    from ..evaluation import classification_report
+    from ..model import StanceModel
+    from ..spans import IGNORE
     from .base import weights_sha256
-    from .batching import collate, tokenize
-    from .evaluation import classification_report
-    from .model import StanceModel, build_network, resolve_precision, save_model
+    from .export import export_onnx
     from .network import add_lora, merge_lora
-    from .spans import IGNORE
+    from .torch_backend import TorchRunner, build_network, resolve_precision, save_model
 
     args = args or TrainingArguments()
     started = time.time()
@@ -173,6 +203,9 @@ def train(
     else:
         dev_examples = []
     check_counts(examples, labels, args.min_examples, source)
+    warning = dev_warning(dev_examples, labels) if dev_examples else None
+    if warning:
+        log.warning("stancekit train: %s", warning)
 
     _seed_everything(args.seed)
     null = "none" if "none" in labels else None
@@ -194,10 +227,11 @@ def train(
         config.base_sha256 = weights_sha256(base)
     if args.method == "lora":
         add_lora(network, config.lora_targets, args.lora_rank, args.lora_alpha)
-    model = StanceModel(network, tokenizer, config, device=args.device, precision="fp32")
-    device = model.device
+    runner = TorchRunner(network, device=args.device, precision="fp32")
+    model = StanceModel(runner, tokenizer, config)
+    device = runner.torch_device
 
-    encodings = tokenize(tokenizer, [e.text for e in examples], args.max_length)
+    encodings = tokenizer.encode([e.text for e in examples], args.max_length)
     y, acts, tags = _targets(examples, encodings, labels, null)
     params = [p for p in network.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.01)
@@ -209,7 +243,7 @@ def train(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
     )
     act_mask = torch.tensor([label != null for label in labels], dtype=torch.float32, device=device)
-    pad = tokenizer.pad_token_id or 0
+    pad = tokenizer.pad_id
 
     best_f1, best_state, best_epoch, bad_epochs, history = -1.0, None, 0, 0, []
     bar = tqdm(
@@ -222,8 +256,7 @@ def train(
         network.train()
         running = 0.0
         for idx in _train_batches(encodings, args.batch_size, rng):
-            ids, mask = collate(encodings, idx, pad)
-            ids, mask = ids.to(device), mask.to(device)
+            ids, mask = (torch.from_numpy(a).to(device) for a in collate(encodings, idx, pad))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
                 out = network(ids, mask)
             out = {k: v.float() for k, v in out.items()}
@@ -297,13 +330,17 @@ def train(
         "seconds": round(time.time() - started, 1),
         "command": _command_line(),
     }
+    if warning:
+        config.training["warning"] = warning
     config.metrics = metrics
     if output is not None:
-        save_model(network, config, output, model_card(config))
+        save_model(network, config, output, tokenizer, model_card(config))
         model.path = Path(output)
     if args.method == "lora":
         merge_lora(network)
-    model.precision = resolve_precision("auto", model.device)
+    if output is not None and args.onnx:
+        export_onnx(model, output)
+    runner.precision = resolve_precision("auto", device)
     return model
 
 
@@ -318,13 +355,13 @@ def _command_line() -> str | None:
 def calibrate(model, dev_examples: list[Example], label_bias: bool = False) -> dict[str, Any]:
     """Fit the temperature (and, with ``label_bias``, one bias per label), the act
     thresholds and the span thresholds on dev; return the dev metrics."""
-    from .calibrate import (
+    from ..evaluation import score_results
+    from .calibration import (
         fit_temperature,
         fit_temperature_and_bias,
         tune_span_thresholds,
         tune_thresholds,
     )
-    from .evaluation import score_results
 
     config = model.config
     labels = config.labels
@@ -334,7 +371,7 @@ def calibrate(model, dev_examples: list[Example], label_bias: bool = False) -> d
     y = np.array([index[e.label] for e in dev_examples])
     config.temperature, config.label_bias = 1.0, {}
     before = score_results(
-        dev_examples, model._results(texts, raw), labels, config.null_label, spans=config.spans
+        dev_examples, model.postprocess(texts, raw), labels, config.null_label, spans=config.spans
     )
     if label_bias:
         config.temperature, bias = fit_temperature_and_bias(raw.logits, y)
@@ -362,7 +399,7 @@ def calibrate(model, dev_examples: list[Example], label_bias: bool = False) -> d
             },
         )
     report = score_results(
-        dev_examples, model._results(texts, raw), labels, config.null_label, spans=config.spans
+        dev_examples, model.postprocess(texts, raw), labels, config.null_label, spans=config.spans
     )
     report["ece_before_calibration"] = before["ece"]
     report.pop("worst_errors", None)
@@ -395,13 +432,15 @@ def recalibrate(
     """
     import shutil
 
-    from .config import CARD_NAME, WEIGHTS_NAME
-    from .model import load
+    from ..config import CARD_NAME, WEIGHTS_NAME
+    from ..model import load
+    from ..runners import ONNX_NAME
+    from ..tokenization import TOKENIZER_NAME
 
     if isinstance(dev, list) and not dev:
         raise DataError("no dev data given to calibrate on.")
     sources = dev if isinstance(dev, list) and not isinstance(dev[0], dict) else [dev]
-    stance_model = load(model, precision="fp32")
+    stance_model = load(model, precision="fp32")  # the ONNX graph when the folder has one
     config = stance_model.config
     examples = [e for source in sources for e in read_examples(source, config.labels)]
     previous = config.temperature
@@ -423,7 +462,9 @@ def recalibrate(
     folder = Path(output) if output is not None else Path(stance_model.path)
     if folder.resolve() != Path(stance_model.path).resolve():
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(stance_model.path) / WEIGHTS_NAME, folder / WEIGHTS_NAME)
+        for name in (WEIGHTS_NAME, ONNX_NAME, TOKENIZER_NAME):
+            if (Path(stance_model.path) / name).is_file():
+                shutil.copyfile(Path(stance_model.path) / name, folder / name)
     config.save(folder)
     (folder / CARD_NAME).write_text(model_card(config), "utf-8")
     return metrics
@@ -431,7 +472,7 @@ def recalibrate(
 
 def model_card(config: ModelConfig) -> str:
     """A Markdown model card: data, training command, dev metrics, known limits."""
-    from .evaluation import format_report
+    from ..evaluation import format_report
 
     t = config.training
     lines = [
@@ -453,6 +494,9 @@ def model_card(config: ModelConfig) -> str:
         f"- Sentence pooling: {config.pooling}"
         + (" (exportable with `stancekit export --format hf`)" if config.pooling == "cls" else ""),
         "- Speaker/target span heads: " + (f"yes ({config.span_head})" if config.spans else "no"),
+        "- Files: `model.onnx` (int8 ONNX graph: what `stancekit.load(folder)` runs, with no "
+        "torch), `model.safetensors` (the trained weights on the base, for "
+        "`backend=\"torch\"`), `tokenizer.json`, `config.json`",
         f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
         f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
         f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",
@@ -467,7 +511,7 @@ def model_card(config: ModelConfig) -> str:
         lines.append(f"- Command: `{t['command']}`")
     evaluation = config.metrics.get("evaluation")
     if evaluation:
-        from .evaluation import summary_table
+        from ..evaluation import summary_table
 
         lines[2:2] = [
             "## Accuracy (real text first)",
@@ -487,6 +531,8 @@ def model_card(config: ModelConfig) -> str:
         ]
     if t.get("recalibrated"):
         lines.append(f"- Note: {t['recalibrated']}")
+    if t.get("warning"):
+        lines.append(f"- **Warning**: {t['warning']}")
     dev = config.metrics.get("dev")
     if dev:
         lines += [

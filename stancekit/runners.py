@@ -1,0 +1,121 @@
+"""Runners: the forward stage of inference, ``forward(input_ids, attention_mask) ->
+{"stance", "acts", "spans"}`` on numpy arrays, with two implementations.
+
+* ``OnnxRunner`` (this module): onnxruntime on the ONNX graph in a model folder
+  (``model.onnx``); what the shipped model uses, with no torch installed.
+* ``TorchRunner`` (``stancekit.training.torch_backend``, the ``train`` extra): the torch
+  network built from the base encoder and ``model.safetensors``; GPUs, bf16.
+
+Tokenisation, batching, calibration and postprocessing are the same code for both
+(``stancekit.model``). The runtime reaches the torch runner only by name, through
+``open_runner``: nothing here imports torch or the training package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelLoadError
+
+ONNX_NAME = "model.onnx"
+BACKENDS = ("auto", "onnx", "torch")
+
+
+class Runner(Protocol):
+    """What ``StanceModel`` needs from a backend."""
+
+    backend: str
+    device: str
+    precision: str
+
+    def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Logits for one padded batch: ``stance`` and ``acts`` (batch x labels) and,
+        for models with span heads, ``spans`` (batch x tokens x roles x tags)."""
+        ...
+
+
+class OnnxRunner:
+    """Runs a model folder's ``model.onnx`` with onnxruntime on the CPU.
+
+    Args:
+        path: the ONNX file, or a folder holding ``model.onnx``.
+        threads: intra-op threads (default: onnxruntime's choice, one per core).
+    """
+
+    backend = "onnx"
+    device = "cpu"
+
+    def __init__(self, path: str | Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / ONNX_NAME
+        if not path.is_file():
+            raise ModelLoadError(f"No ONNX graph at {path}.")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelLoadError(f"{path} is not a valid ONNX graph: {exc}") from None
+        self.outputs = [o.name for o in self.session.get_outputs()]
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.precision = meta.get("stancekit_precision", "fp32")
+
+    def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        values = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
+        return dict(zip(self.outputs, values))
+
+
+def resolve_backend(backend: str, folder: Path, device: str | None) -> str:
+    """``auto`` is ``onnx`` when the folder holds an ONNX graph and no GPU device is
+    asked for, else ``torch``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
+    if backend != "auto":
+        return backend
+    wants_gpu = device is not None and not device.startswith("cpu")
+    return "onnx" if (folder / ONNX_NAME).is_file() and not wants_gpu else "torch"
+
+
+def open_runner(
+    backend: str,
+    folder: Path,
+    config,
+    *,
+    device: str | None = None,
+    precision: str = "auto",
+    threads: int | None = None,
+) -> Runner:
+    """The runner of ``backend`` (``onnx`` or ``torch``) for a model folder."""
+    if backend == "onnx":
+        if not (folder / ONNX_NAME).is_file():
+            raise ModelLoadError(
+                f"{folder} has no {ONNX_NAME}. Make one with `stancekit export {folder} "
+                f"--format onnx --output {folder}` (needs the 'train' extra), or use "
+                "--backend torch."
+            )
+        if device is not None and not device.startswith("cpu"):
+            raise ModelLoadError(
+                f"The onnx backend runs on the CPU; for device {device!r} use --backend torch."
+            )
+        return OnnxRunner(folder, threads=threads)
+    if backend == "torch":
+        import importlib
+
+        from .extras import import_extra
+
+        for dependency in ("torch", "transformers"):
+            import_extra(dependency, "train", "The torch backend")
+        torch_backend = importlib.import_module("stancekit.training.torch_backend")
+        return torch_backend.TorchRunner.from_folder(
+            folder, config, device=device, precision=precision
+        )
+    raise ValueError(f"backend must be 'onnx' or 'torch', got {backend!r}.")
