@@ -331,10 +331,15 @@ def export(
     model: str | None = typer.Option(
         None, "--model", "-m", help="Model folder (default: the shipped model)."
     ),
-    no_quantize: bool = typer.Option(False, "--no-quantize", help="ONNX: keep fp32 weights."),
+    precision: str = typer.Option(
+        "fp32",
+        "--precision",
+        help="ONNX: fp32 (the default; same results as torch, whatever the batch) or int8 "
+        "(dynamic quantisation: faster on CPUs, but results move with the batch).",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite a non-empty folder."),
 ) -> None:
-    """Export a model (needs the 'train' extra): ONNX (int8 by default) with its config
+    """Export a model (needs the 'train' extra): ONNX (fp32 by default) with its config
     and tokenizer, or a Hugging Face folder for transformers.pipeline("text-classification")."""
     from .model import load
 
@@ -349,7 +354,7 @@ def export(
         if fmt == "hf":
             export_hf(loaded, output)
         else:
-            export_onnx(loaded, output, quantize=not no_quantize)
+            export_onnx(loaded, output, precision=precision)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(f"stancekit: exported to {output}", err=True)

@@ -1,25 +1,43 @@
 """Read documents to label from .txt, .jsonl, .csv (optionally gzip-compressed) and
 .parquet files, directories and stdin, streaming in constant memory.
 
-Every problem is reported as a ``DataError`` naming the file (and line) so that the
-caller can report it and go on with the other inputs.
+Every problem is named: a file that cannot be read at all raises a ``DataError`` naming
+it; a bad row (not UTF-8, not JSON, no text, a text that is not a string, a lone
+surrogate or a NUL character in it) comes as a ``RowError`` naming the file, the line
+and the stage, so that the caller can reject that row alone and go on. Files starting
+with a UTF-16 or UTF-32 byte-order mark are decoded as such; a compressed file that
+breaks off (a truncated ``.gz``) keeps every complete line before the break.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
-import io
 import json
+import os
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 from .errors import DataError
 
 SUFFIXES = (".txt", ".jsonl", ".ndjson", ".csv", ".parquet")
+#: Characters of a rejected record kept in the rejects file.
+EXCERPT = 200
+_CHUNK = 1 << 16
+# Byte-order marks, longest first (the UTF-32 LE mark starts like the UTF-16 LE one).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +51,48 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A bad row inside an otherwise readable file; the row is skipped."""
+    """A rejected record: a bad row inside a readable file, or a whole unreadable file.
+
+    Attributes:
+        error: what is wrong, with the file and line.
+        stage: where it failed: ``file`` (the whole file), ``decode`` (bytes or
+            characters that are not text), ``parse`` (not JSON, no text field),
+            ``type`` (a text that is null or not a string), ``segment`` or ``label``.
+        id: the record's id, when it has one.
+        text: the record's text or raw line, when there is one.
+    """
 
     error: DataError
+    stage: str = "parse"
+    id: str | None = None
+    text: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The line of the rejects file: file, line, id, stage, reason, text (its start)."""
+        return {
+            "file": self.error.source,
+            "line": self.error.line,
+            "id": self.id,
+            "stage": self.stage,
+            "reason": self.error.problem,
+            "text": self.text[:EXCERPT] if self.text is not None else None,
+        }
+
+
+@dataclass
+class Scan:
+    """What the inputs expand to: the files to read, and what was left out and why.
+
+    Attributes:
+        paths: the files to read, in order.
+        skipped: ``(path, reason)`` of files in folders that are not of a known type.
+        problems: files in folders that exist but cannot be read (symlink loops, broken
+            links, unreadable files, names that are not UTF-8): each is rejected.
+    """
+
+    paths: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[DataError] = field(default_factory=list)
 
 
 def kind_of(path: str) -> str:
@@ -47,43 +104,119 @@ def kind_of(path: str) -> str:
     return ""
 
 
-def expand(
-    inputs: list[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
-) -> list[str]:
-    """Files to read: directories expand to their supported files, recursively, sorted.
+def scan(inputs: list[str], include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Scan:
+    """Expand ``inputs`` into files to read, naming what is left out and why.
 
-    ``include`` and ``exclude`` are glob patterns (``*.jsonl``, ``2024/*``, ``*/drafts/*``)
-    matched against each file's path relative to the directory and against its name: a
-    file found in a directory is read when it matches some ``include`` pattern (or there
-    are none) and no ``exclude`` pattern. Files named directly are always read.
+    A folder expands to its files of a known type, recursively (symbolic links to
+    folders are not followed), sorted. ``include`` and ``exclude`` are glob patterns
+    (``*.jsonl``, ``2024/*``, ``*/drafts/*``) matched against each file's path relative
+    to the folder and against its name: a file found in a folder is read when it
+    matches some ``include`` pattern (or there are none) and no ``exclude`` pattern.
+    Files named directly are always read (``-`` is stdin).
+
+    Raises:
+        DataError: an input that does not exist, cannot be read, or (a folder) holds
+            nothing to label; the message lists what was skipped.
     """
-    out = []
+    out = Scan()
     for item in inputs:
         path = Path(item)
-        if item != "-" and path.is_dir():
-            found = []
-            for p in path.rglob("*"):
-                if not p.is_file() or not kind_of(p.name):
-                    continue
-                names = (p.relative_to(path).as_posix(), p.name)
-                if include and not any(fnmatchcase(n, g) for n in names for g in include):
-                    continue
-                if any(fnmatchcase(n, g) for n in names for g in exclude):
-                    continue
-                found.append(str(p))
-            out += sorted(found)
+        if item == "-":
+            out.paths.append(item)
+        elif path.is_dir():
+            _scan_folder(path, include, exclude, out)
+        elif path.is_file():
+            if not os.access(path, os.R_OK):
+                raise DataError("cannot read file (permission denied).", item)
+            out.paths.append(item)
+        elif path.is_symlink():
+            raise DataError(_link_problem(path), item)
+        elif path.exists():
+            raise DataError("not a regular file.", item)
         else:
-            out.append(item)
+            raise DataError("no such file or folder.", item)
     return out
 
 
+def expand(
+    inputs: list[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[str]:
+    """The files ``scan`` finds to read (see there)."""
+    return scan(inputs, include, exclude).paths
+
+
+def _scan_folder(root: Path, include: Sequence[str], exclude: Sequence[str], out: Scan) -> None:
+    found: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    problems: list[DataError] = []
+    for folder, dirs, files in os.walk(root, onerror=lambda exc: problems.append(_walk(exc))):
+        dirs.sort()
+        for name in files + [d for d in dirs if (Path(folder) / d).is_symlink()]:
+            p = Path(folder) / name
+            names = (p.relative_to(root).as_posix(), p.name)
+            if include and not any(fnmatchcase(n, g) for n in names for g in include):
+                continue
+            if any(fnmatchcase(n, g) for n in names for g in exclude):
+                continue
+            if p.is_symlink() and p.is_dir():
+                skipped.append((str(p), "a link to a folder (not followed)"))
+            elif not kind_of(p.name):
+                skipped.append((str(p), "not a .txt, .jsonl, .csv or .parquet file"))
+            elif not p.is_file():
+                problems.append(DataError(_link_problem(p), str(p)))
+            elif not os.access(p, os.R_OK):
+                problems.append(DataError("cannot read file (permission denied).", str(p)))
+            elif not _is_utf8_name(str(p)):
+                problems.append(DataError("the file name is not UTF-8; rename it.", repr(str(p))))
+            else:
+                found.append(str(p))
+    if not found and not problems:
+        listed = "; ".join(f"{Path(p).relative_to(root)} ({why})" for p, why in skipped[:10])
+        more = f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+        what = f"skipped {len(skipped)} file(s): {listed}{more}" if skipped else "it is empty"
+        raise DataError(f"nothing to label in this folder: {what}.", str(root))
+    out.paths += sorted(found)
+    out.skipped += skipped
+    out.problems += problems
+
+
+def _walk(exc: OSError) -> DataError:
+    return DataError(f"cannot read folder ({exc.strerror}).", exc.filename)
+
+
+def _link_problem(path: Path) -> str:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "a symbolic link loop."
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            return "a symbolic link loop."
+        return f"a broken symbolic link ({exc.strerror})."
+    return "not a regular file."
+
+
+def _is_utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Break:
+    """The reason a stream ended early (a truncated or corrupt compressed file)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
 def _open_binary(path: str):
-    """A buffered binary stream of the file (decompressed for .gz; stdin for ``-``)."""
+    """A binary stream of the file (decompressed for .gz; stdin for ``-``)."""
     if path == "-":
         return sys.stdin.buffer
     try:
-        fh = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
-        return io.BufferedReader(fh) if path.endswith(".gz") else fh
+        return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
     except FileNotFoundError:
         raise DataError("file not found.", path) from None
     except IsADirectoryError:
@@ -92,42 +225,114 @@ def _open_binary(path: str):
         raise DataError(f"cannot read file ({exc.strerror}).", path) from None
 
 
-def _check_head(fh, source: str) -> None:
+def _read(fh, size: int) -> bytes | _Break:
     try:
-        head = fh.peek(8192)[:8192]
-    except (OSError, EOFError) as exc:
-        raise DataError(f"not a valid gzip file ({exc}).", source) from None
+        return fh.read(size)
+    except EOFError:
+        return _Break("the compressed file breaks off (truncated)")
+    except (OSError, zlib.error) as exc:
+        return _Break(f"the file cannot be read further ({exc})")
+
+
+def _sniff(fh, source: str) -> tuple[str, bytes]:
+    """The encoding from a byte-order mark (default UTF-8) and the file's first bytes,
+    which the caller reads before the rest."""
+    head = b""
+    while len(head) < 8192:
+        data = _read(fh, 8192 - len(head))
+        if isinstance(data, _Break):
+            if not head:
+                raise DataError(f"{data.reason}; nothing could be read.", source)
+            break
+        if not data:
+            break
+        head += data
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, head
     if b"\x00" in head:
         raise DataError("binary file, expected UTF-8 text.", source)
+    return "utf-8", head
 
 
-def _decode(data: bytes, source: str, line: int = 1) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line += data[: exc.start].count(b"\n")
-        raise DataError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "re-encode the file as UTF-8.",
-            source,
-            line,
-        ) from None
+def _chunks(fh, head: bytes, encoding: str) -> Iterator[bytes | _Break]:
+    """The file as UTF-8 bytes, chunk by chunk (transcoded from UTF-16/32), ending with
+    a ``_Break`` if it breaks off."""
+    decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)()
+    data: bytes | _Break = head
+    while data:
+        if isinstance(data, _Break):
+            yield data
+            return
+        if decoder is None:
+            yield data
+        else:
+            try:
+                yield decoder.decode(data).encode("utf-8", "surrogatepass")
+            except UnicodeDecodeError as exc:
+                yield _Break(f"not valid {encoding.upper()} ({exc.reason})")
+                return
+        data = _read(fh, _CHUNK)
 
 
-def _lines(fh, source: str) -> Iterator[tuple[int, str | DataError]]:
-    """Numbered decoded lines; an undecodable line comes as a DataError."""
-    for n, raw in enumerate(fh, 1):
-        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+def _raw_lines(chunks: Iterator[bytes | _Break]) -> Iterator[bytes | _Break]:
+    """Lines split at b"\\n" (kept); a break comes last, after every complete line (the
+    incomplete line before it is dropped)."""
+    parts: list[bytes] = []
+    for chunk in chunks:
+        if isinstance(chunk, _Break):
+            yield chunk
+            return
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            parts.append(chunk[start : end + 1])
+            yield b"".join(parts)
+            parts = []
+            start = end + 1
+        if start < len(chunk):
+            parts.append(chunk[start:])
+    if parts:
+        yield b"".join(parts)
+
+
+def _lines(
+    raw_lines: Iterator[bytes | _Break], source: str
+) -> Iterator[tuple[int, str | RowError]]:
+    """Numbered lines without their line ending; a line that is not UTF-8, holds NUL
+    bytes, or is lost to a break comes as a ``RowError``."""
+    n = 0
+    for raw in raw_lines:
+        n += 1
+        if isinstance(raw, _Break):
+            problem = f"{raw.reason}; line {n} and anything after it are lost."
+            yield n, RowError(DataError(problem, source, n), "decode")
+            return
+        if n == 1 and raw.startswith(codecs.BOM_UTF8):
             raw = raw[3:]
+        if b"\x00" in raw:
+            column = raw.index(b"\x00") + 1
+            problem = f"NUL byte at column {column} (binary data); row skipped."
+            text = raw.decode("utf-8", "replace")
+            yield n, RowError(DataError(problem, source, n), "decode", text=text)
+            continue
         try:
             yield n, raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
-            yield (
-                n,
-                DataError(
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); row skipped.", source, n
-                ),
-            )
+            problem = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); row skipped."
+            text = raw.decode("utf-8", "replace")
+            yield n, RowError(DataError(problem, source, n), "decode", text=text)
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be labelled (a lone surrogate or a NUL character), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = ord(text[exc.start])
+        return f"lone surrogate U+{char:04X} at character {exc.start + 1}, not Unicode text"
+    if "\x00" in text:
+        return f"NUL character at character {text.index(chr(0)) + 1} (binary data)"
+    return None
 
 
 def read_documents(
@@ -157,37 +362,66 @@ def read_documents(
         return
     fh = _open_binary(path)
     try:
-        _check_head(fh, source)
+        encoding, head = _sniff(fh, source)
         if kind == "txt" and split:
-            try:
-                data = fh.read()
-            except (OSError, EOFError) as exc:
-                raise DataError(f"cannot read file ({exc}).", source) from None
-            text = _decode(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, source)
-            if not text.strip():
-                raise DataError("empty file.", source)
-            yield Document(f"{source}:1", source, text)
+            yield _whole_text(fh, source, head, encoding)
             return
-        reader = {"txt": _txt_lines, "jsonl": _jsonl, "csv": _csv}[kind]
+        raw = _raw_lines(_chunks(fh, head, encoding))
+        if kind == "csv":
+            items = _csv(raw, source, text_field, id_field)
+        else:
+            reader = _txt_lines if kind == "txt" else _jsonl
+            items = reader(_lines(raw, source), source, text_field, id_field)
         empty = True
-        for item in reader(fh, source, text_field, id_field):
+        for item in items:
             empty = False
             yield item
         if empty:
             raise DataError("empty file.", source)
-    except (OSError, EOFError) as exc:
+    except OSError as exc:
         raise DataError(f"cannot read file ({exc}).", source) from None
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
 
 
-def _txt_lines(fh, source: str, text_field: str, id_field: str) -> Iterator:
+def _whole_text(fh, source: str, head: bytes, encoding: str) -> Document:
+    """A .txt file as one document; it is rejected whole if any of it is not text."""
+    parts = []
+    for chunk in _chunks(fh, head, encoding):
+        if isinstance(chunk, _Break):
+            raise DataError(f"{chunk.reason}; the text is incomplete.", source)
+        parts.append(chunk)
+    data = b"".join(parts)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    if b"\x00" in data:
+        at = data.index(b"\x00")
+        line = data[:at].count(b"\n") + 1
+        raise DataError(
+            f"NUL byte at offset {at}: a binary file, expected UTF-8 text.", source, line
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "re-encode the file as UTF-8.",
+            source,
+            line,
+        ) from None
+    if not text.strip():
+        raise DataError("empty file.", source)
+    return Document(f"{source}:1", source, text)
+
+
+def _txt_lines(lines: Iterator, source: str, text_field: str, id_field: str) -> Iterator:
     seen = False
     pending = []
-    for n, line in _lines(fh, source):
-        if isinstance(line, DataError):
-            yield RowError(line)
+    for n, line in lines:
+        if isinstance(line, RowError):
+            yield line
             continue
         if not seen and not line.strip():
             pending.append(n)
@@ -199,59 +433,98 @@ def _txt_lines(fh, source: str, text_field: str, id_field: str) -> Iterator:
         yield Document(f"{source}:{n}", source, line)
 
 
-def _jsonl(fh, source: str, text_field: str, id_field: str) -> Iterator:
-    for n, line in _lines(fh, source):
-        if isinstance(line, DataError):
-            yield RowError(line)
+def _jsonl(lines: Iterator, source: str, text_field: str, id_field: str) -> Iterator:
+    for n, line in lines:
+        if isinstance(line, RowError):
+            yield line
             continue
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield RowError(DataError(f"invalid JSON ({exc.msg}); row skipped.", source, n))
+            problem = f"invalid JSON ({exc.msg}); row skipped."
+            yield RowError(DataError(problem, source, n), "parse", text=line)
+            continue
+        except RecursionError:
+            problem = "invalid JSON (nested too deeply); row skipped."
+            yield RowError(DataError(problem, source, n), "parse", text=line)
             continue
         yield _row_document(row, n, source, text_field, id_field)
 
 
 def _row_document(row, n: int, source: str, text_field: str, id_field: str):
     if not isinstance(row, dict) or text_field not in row:
-        return RowError(DataError(f"no {text_field!r} field; row skipped.", source, n))
-    value = row[text_field]
-    if value is not None and not isinstance(value, str):
-        return RowError(DataError(f"{text_field!r} is not a string; row skipped.", source, n))
+        problem = f"no {text_field!r} field; row skipped."
+        return RowError(DataError(problem, source, n), "parse", text=_excerpt(row))
     doc_id = row.get(id_field)
-    return Document(str(doc_id) if doc_id is not None else f"{source}:{n}", source, value or "")
+    doc_id = str(doc_id) if doc_id is not None else f"{source}:{n}"
+    value = row[text_field]
+    if value is None:
+        problem = f"{text_field!r} is null; row skipped."
+        return RowError(DataError(problem, source, n), "type", doc_id)
+    if not isinstance(value, str):
+        problem = f"{text_field!r} is {type(value).__name__}, not a string; row skipped."
+        return RowError(DataError(problem, source, n), "type", doc_id, _excerpt(value))
+    problem = text_problem(value) or text_problem(doc_id)
+    if problem:
+        error = DataError(f"{problem}; row skipped.", source, n)
+        return RowError(error, "decode", doc_id.encode("utf-8", "replace").decode(), value)
+    return Document(doc_id, source, value)
 
 
-def _csv(fh, source: str, text_field: str, id_field: str) -> Iterator:
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
+def _excerpt(value) -> str:
     try:
-        header = reader.fieldnames or []
-        if not header:
-            return
-        if text_field not in header:
-            raise DataError(
-                f"no {text_field!r} column (columns: {', '.join(header)}); use --text-field.",
-                source,
-                1,
-            )
-        for row in reader:
-            n = reader.line_num
-            if row.get(text_field) is None:
-                yield RowError(DataError("row has too few columns; row skipped.", source, n))
-                continue
-            yield _row_document(row, n, source, text_field, id_field)
-    except UnicodeDecodeError:
+        return json.dumps(value)[:EXCERPT]
+    except (TypeError, ValueError):
+        return repr(value)[:EXCERPT]
+
+
+class _CsvLines:
+    """Decoded lines (with their endings) for ``csv``; undecodable bytes are kept as
+    surrogates, so that their row is rejected, and a break is kept for the end."""
+
+    def __init__(self, raw_lines: Iterator[bytes | _Break]):
+        self.raw_lines = raw_lines
+        self.broken: RowError | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for raw in self.raw_lines:
+            if isinstance(raw, _Break):
+                self.broken = RowError(DataError(f"{raw.reason}.", None), "decode")
+                return
+            yield raw.decode("utf-8", "surrogateescape")
+
+
+def _csv(raw_lines: Iterator, source: str, text_field: str, id_field: str) -> Iterator:
+    stream = _CsvLines(raw_lines)
+    reader = csv.DictReader(iter(stream))
+    header = [h.lstrip("\ufeff") for h in reader.fieldnames or []]
+    if not header:
+        return
+    reader.fieldnames = header
+    if text_field not in header:
         raise DataError(
-            f"not valid UTF-8 after line {reader.line_num}; the rest of the file is skipped. "
-            "Re-encode the file as UTF-8.",
+            f"no {text_field!r} column (columns: {', '.join(header)}); use --text-field.",
             source,
-            reader.line_num + 1,
-        ) from None
-    finally:
-        text.detach()
+            1,
+        )
+    for row in reader:
+        n = reader.line_num
+        if row.get(text_field) is None:
+            problem = "row has too few columns; row skipped."
+            yield RowError(DataError(problem, source, n), "parse")
+            continue
+        doc = _row_document(row, n, source, text_field, id_field)
+        if isinstance(doc, RowError) and doc.stage == "decode" and "surrogate" in doc.error.problem:
+            problem = "not valid UTF-8; row skipped. Re-encode the file as UTF-8."
+            text = doc.text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            doc = RowError(DataError(problem, source, n), "decode", doc.id, text)
+        yield doc
+    if stream.broken is not None:
+        n = reader.line_num + 1
+        problem = f"{stream.broken.error.problem[:-1]}; line {n} and anything after it are lost."
+        yield RowError(DataError(problem, source, n), "decode")
 
 
 def _parquet(path: str, text_field: str, id_field: str) -> Iterator:

@@ -240,7 +240,7 @@ def test_progress_advances_per_batch_not_per_chunk(shipped_model):
     [
         ("label", "--resume"),
         ("train", "--bf16"),
-        ("export", "--no-quantize"),
+        ("train", "--no-spans"),
         ("calibrate", "--temperature-only"),
     ],
 )

@@ -57,8 +57,11 @@ def test_save_load_identical_probabilities(trained):
         assert (a.label, a.labels, a.speaker, a.target) == (b.label, b.labels, b.speaker, b.target)
 
 
-def test_batch_equals_one_by_one(trained):
-    model, _ = trained
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_batch_equals_one_by_one(trained, backend):
+    model, folder = trained
+    if backend == "onnx":
+        model = stancekit.load(folder)
     texts = [r["text"] for r in tiny_rows()]
     batch = model.predict_proba(texts)
     single = np.vstack([model.predict_proba([t]) for t in texts])
@@ -88,11 +91,11 @@ def test_trained_folder_labels_without_torch_through_its_onnx_graph(trained):
     model, folder = trained
     texts = [r["text"] for r in tiny_rows()]
     onnx = stancekit.load(folder)
-    assert (onnx.backend, onnx.precision) == ("onnx", "int8")
+    assert (onnx.backend, onnx.precision) == ("onnx", "fp32")
     assert [r.label for r in onnx.label_sentences(texts)] == [
         r.label for r in model.label_sentences(texts)
     ]
-    np.testing.assert_allclose(onnx.predict_proba(texts), model.predict_proba(texts), atol=0.05)
+    np.testing.assert_allclose(onnx.predict_proba(texts), model.predict_proba(texts), atol=2e-3)
 
 
 def test_training_is_reproducible(tiny_base, tmp_path):

@@ -24,16 +24,26 @@ from ..config import CARD_NAME
 from ..errors import ModelLoadError
 from ..runners import ONNX_NAME
 
+#: Precisions of an exported graph.
+PRECISIONS = ("fp32", "int8")
 
-def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
+
+def export_onnx(model, folder: str | Path, *, precision: str = "fp32") -> Path:
     """Write ``model`` as a self-contained ONNX model folder: ``model.onnx``,
     ``config.json``, ``tokenizer.json`` and the model card, which ``stancekit.load``
     runs with onnxruntime alone (no torch).
 
-    ``quantize`` makes the matrix products int8 (dynamic quantisation, per-channel
-    weights; about 2.5x faster on CPUs with VNNI) and stores the token embedding table
-    in fp16 (half the file; an int8 table, onnxruntime's default, costs accuracy). The
-    graph records its precision in its metadata (``stancekit_precision``).
+    Precisions:
+
+    - ``fp32`` (default): fp32 arithmetic, the weights stored in fp16 to halve the file
+      (cast back to fp32 when the session loads). Labels and probabilities match torch
+      fp32, and a sentence gets the same result whatever else is in its batch.
+    - ``int8``: dynamic int8 quantisation of the matrix products (per-channel weights;
+      about 2.5x faster on CPUs with VNNI; the embedding table in fp16). Its activation
+      scales are computed per batch, so a sentence's probabilities move with its batch
+      neighbours (by up to 0.19 on the shipped model): fast, not reproducible per sentence.
+
+    The graph records its precision in its metadata (``stancekit_precision``).
 
     Raises:
         ModelLoadError: the model has no torch network (an ONNX folder cannot be
@@ -42,6 +52,9 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}.")
+    quantize = precision == "int8"
     network = getattr(model.runner, "network", None)
     if network is None:
         raise ModelLoadError("Export needs a torch model: load it with backend='torch'.")
@@ -92,7 +105,7 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
         if quantize:
             plain.unlink(missing_ok=True)
         network.to(device).eval()  # the export restores the wrapper's mode: keep eval
-    _finish_graph(target, "int8" if quantize else "fp32", fp16_embeddings=quantize)
+    _finish_graph(target, precision)
     model.config.save(folder)
     model.tokenizer.save(folder)
     if model.path is not None and (Path(model.path) / CARD_NAME).is_file():
@@ -102,16 +115,27 @@ def export_onnx(model, folder: str | Path, *, quantize: bool = True) -> Path:
     return folder
 
 
-def _finish_graph(path: Path, precision: str, fp16_embeddings: bool) -> None:
-    """Store large embedding tables in fp16 (a Cast back to fp32 follows the lookup) and
-    record the precision in the graph's metadata."""
+def _finish_graph(path: Path, precision: str) -> None:
+    """Store the fp32 weights in fp16 (int8 graphs: the embedding table; a Cast back to
+    fp32 follows) and record the precision in the graph's metadata."""
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     graph_model = onnx.load(str(path))
     graph = graph_model.graph
-    if fp16_embeddings:
+    if precision == "fp32":
+        casts = []
+        for table in graph.initializer:
+            if table.data_type != TensorProto.FLOAT or int(np.prod(table.dims)) < 4096:
+                continue
+            name = table.name
+            half = numpy_helper.to_array(table).astype(np.float16)
+            table.CopyFrom(numpy_helper.from_array(half, f"{name}_fp16"))
+            casts.append(helper.make_node("Cast", [f"{name}_fp16"], [name], to=TensorProto.FLOAT))
+        for position, cast in enumerate(casts):
+            graph.node.insert(position, cast)
+    else:
         tables = {i.name: i for i in graph.initializer}
         users: dict[str, int] = {}
         for node in graph.node:

@@ -496,7 +496,7 @@ def model_card(config: ModelConfig) -> str:
         "- Speaker/target span heads: " + (f"yes ({config.span_head})" if config.spans else "no"),
         "- Files: `model.onnx` (int8 ONNX graph: what `stancekit.load(folder)` runs, with no "
         "torch), `model.safetensors` (the trained weights on the base, for "
-        "`backend=\"torch\"`), `tokenizer.json`, `config.json`",
+        '`backend="torch"`), `tokenizer.json`, `config.json`',
         f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
         f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
         f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",

@@ -4,7 +4,7 @@
 
 Writes ``shipped.jsonl``: 300 sentences (the first 250 of the real test set and the
 first 50 of the challenge set) with the shipped model's label, rounded probabilities
-and spans, from its shipped int8 ONNX graph. ``tests/test_backends.py`` compares every
+and spans, from its shipped ONNX graph. ``tests/test_backends.py`` compares every
 backend with it, so a change of runtime or precision that moves a label shows as a diff.
 """
 
