@@ -494,8 +494,8 @@ def model_card(config: ModelConfig) -> str:
         f"- Sentence pooling: {config.pooling}"
         + (" (exportable with `stancekit export --format hf`)" if config.pooling == "cls" else ""),
         "- Speaker/target span heads: " + (f"yes ({config.span_head})" if config.spans else "no"),
-        "- Files: `model.onnx` (int8 ONNX graph: what `stancekit.load(folder)` runs, with no "
-        "torch), `model.safetensors` (the trained weights on the base, for "
+        "- Files: `model.onnx` (ONNX graph, fp32 arithmetic on weights stored in fp16: what "
+        "`stancekit.load(folder)` runs, with no torch), `model.safetensors` (the trained weights on the base, for "
         '`backend="torch"`), `tokenizer.json`, `config.json`',
         f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
         f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
