@@ -1,6 +1,8 @@
 """The contract every model type passes: overfit ~20 examples, save -> load gives
 identical probabilities, batch equals one by one, empty input gives empty output."""
 
+import stat
+
 import numpy as np
 import pytest
 
@@ -125,6 +127,12 @@ def test_hf_export_gives_the_same_labels_and_scores(trained, tmp_path, label_bia
     finally:
         bias, model.config.label_bias = model.config.label_bias, saved
     model.config.label_bias = bias
+    for path in (tmp_path / "hf").iterdir():  # shareable: readable by all, no local path
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name
+        if path.suffix in (".json", ".md", ".txt"):
+            text = path.read_text()
+            assert str(tmp_path) not in text and str(model.path) not in text, path.name
+            assert "site-packages" not in text, path.name
     classify = pipeline("text-classification", model=str(tmp_path / "hf"), device="cpu")
     got = classify(texts, top_k=None)
     probs = model.predict_proba(texts)

@@ -28,7 +28,9 @@ from ..runners import ONNX_NAME
 PRECISIONS = ("fp32", "int8")
 
 
-def export_onnx(model, folder: str | Path, *, precision: str = "fp32") -> Path:
+def export_onnx(
+    model, folder: str | Path, *, precision: str = "fp32", half_weights: bool = True
+) -> Path:
     """Write ``model`` as a self-contained ONNX model folder: ``model.onnx``,
     ``config.json``, ``tokenizer.json`` and the model card, which ``stancekit.load``
     runs with onnxruntime alone (no torch).
@@ -36,8 +38,9 @@ def export_onnx(model, folder: str | Path, *, precision: str = "fp32") -> Path:
     Precisions:
 
     - ``fp32`` (default): fp32 arithmetic, the weights stored in fp16 to halve the file
-      (cast back to fp32 when the session loads). Labels and probabilities match torch
-      fp32, and a sentence gets the same result whatever else is in its batch.
+      (cast back to fp32 when the session loads; ``half_weights=False`` keeps them fp32).
+      Labels and probabilities match torch fp32, and a sentence gets the same result
+      whatever else is in its batch.
     - ``int8``: dynamic int8 quantisation of the matrix products (per-channel weights;
       about 2.5x faster on CPUs with VNNI; the embedding table in fp16). Its activation
       scales are computed per batch, so a sentence's probabilities move with its batch
@@ -105,7 +108,7 @@ def export_onnx(model, folder: str | Path, *, precision: str = "fp32") -> Path:
         if quantize:
             plain.unlink(missing_ok=True)
         network.to(device).eval()  # the export restores the wrapper's mode: keep eval
-    _finish_graph(target, precision)
+    _finish_graph(target, precision, half_weights)
     model.config.save(folder)
     model.tokenizer.save(folder)
     if model.path is not None and (Path(model.path) / CARD_NAME).is_file():
@@ -115,7 +118,7 @@ def export_onnx(model, folder: str | Path, *, precision: str = "fp32") -> Path:
     return folder
 
 
-def _finish_graph(path: Path, precision: str) -> None:
+def _finish_graph(path: Path, precision: str, half_weights: bool = True) -> None:
     """Store the fp32 weights in fp16 (int8 graphs: the embedding table; a Cast back to
     fp32 follows) and record the precision in the graph's metadata."""
     import numpy as np
@@ -124,7 +127,7 @@ def _finish_graph(path: Path, precision: str) -> None:
 
     graph_model = onnx.load(str(path))
     graph = graph_model.graph
-    if precision == "fp32":
+    if precision == "fp32" and half_weights:
         casts = []
         for table in graph.initializer:
             if table.data_type != TensorProto.FLOAT or int(np.prod(table.dims)) < 4096:
@@ -135,7 +138,7 @@ def _finish_graph(path: Path, precision: str) -> None:
             casts.append(helper.make_node("Cast", [f"{name}_fp16"], [name], to=TensorProto.FLOAT))
         for position, cast in enumerate(casts):
             graph.node.insert(position, cast)
-    else:
+    elif precision == "int8":
         tables = {i.name: i for i in graph.initializer}
         users: dict[str, int] = {}
         for node in graph.node:
