@@ -1,7 +1,8 @@
 """The ``stancekit`` command line: a thin shell over the library functions.
 
 Data goes to stdout, messages and progress to stderr. Usage errors exit 2, runtime
-errors exit 1 with a one-line message.
+errors exit 1 with a one-line message; ``label`` exits 3 when it finished but rejected
+some input, and 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -119,49 +120,93 @@ def label(
         [], "--exclude", help="Glob of files to skip inside directories (repeatable)."
     ),
     chunk_size: int = typer.Option(2048, "--chunk-size", help="Sentences labelled between writes."),
+    rejects: Path | None = typer.Option(
+        None,
+        "--rejects",
+        help="File listing rejected records (default: OUT.rejects.jsonl with -o; "
+        "stderr with output to stdout).",
+    ),
+    max_errors: int | None = typer.Option(
+        None, "--max-errors", help="Stop once more than N records are rejected."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
-    """Label every sentence of the inputs; one record per sentence."""
-    from .model import load
+    """Label every sentence of the inputs; one record per sentence.
+
+    Exit codes: 0 every record labelled; 1 runtime error (the run stopped; see the
+    message, and --resume where it says so); 2 usage error (nothing was started: bad
+    options, missing inputs, an output folder that is missing or read-only, an output
+    that exists, another run writing the same output, nothing to resume); 3 finished,
+    but some input was rejected (listed in the rejects file); 130 interrupted (Ctrl-C).
+    """
+    from .errors import UsageError
     from .pipeline import label_files
     from .writers import FORMATS
 
     fmt = _output_format(output, fmt, FORMATS)
     if resume and output is None:
         _fail("--resume needs an output file (-o OUT).", 2)
-    if not resume:
-        _check_output(output, force)
-        partial = Path(f"{output}.partial")
-        if output is not None and partial.exists() and not force:
-            _fail(
-                f"{partial} is left from an interrupted run: use --resume to continue it "
-                "or --force to start over.",
-                2,
-            )
+    if resume and force:
+        _fail("--resume and --force exclude each other: continue the run, or start over.", 2)
+    load_options = {
+        "device": device,
+        "precision": precision,
+        "batch_size": batch_size,
+        "backend": backend,
+    }
     try:
-        loaded = load(
-            model, device=device, precision=precision, batch_size=batch_size, backend=backend
-        )
         summary = label_files(
             inputs,
-            loaded,
+            model,
             output=output,
             fmt=fmt,
             split=not no_split,
             text_field=text_field,
             id_field=id_field,
             resume=resume,
+            force=force,
             include=include,
             exclude=exclude,
             chunk_sentences=chunk_size,
+            errors="skip",
+            max_errors=max_errors,
+            rejects=rejects,
+            load_options=load_options,
         )
+    except UsageError as exc:
+        _fail(str(exc), 2)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted(output)
     if not quiet:
+        for note in summary.notes[:10]:
+            typer.echo(f"stancekit: note: {note}", err=True)
+        if len(summary.notes) > 10:
+            typer.echo(f"stancekit: note: and {len(summary.notes) - 10} more notes.", err=True)
         typer.echo(f"stancekit: {summary.as_text()}", err=True)
-    if summary.errors:
-        raise typer.Exit(1)
+    if summary.rejected:
+        raise typer.Exit(3)
+
+
+def _interrupted(output: Path | None) -> None:
+    """Say how far an interrupted run got and how to finish it; exit 130."""
+    import shlex
+
+    from .runfiles import read_progress
+
+    if output is None:
+        _fail("interrupted; output to stdout cannot be resumed: run again.", 130)
+    state = read_progress(output) or {}
+    done = state.get("summary", {}).get("sentences", 0)
+    argv = [a for a in sys.argv[1:] if a != "--force"]
+    command = shlex.join(["stancekit", *argv, *([] if "--resume" in argv else ["--resume"])])
+    _fail(
+        f"interrupted after {state.get('items', 0)} input item(s); {done} sentence(s) are "
+        f"safe in {output}.partial. Continue with: {command}",
+        130,
+    )
 
 
 @app.command()

@@ -98,6 +98,19 @@ class ModelConfig:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
         if not 8 <= self.max_length <= 512:
             raise ConfigError(f"max_length must be in 8..512, got {self.max_length}.")
+        if self.lora_rank < 1 or self.lora_alpha <= 0:
+            raise ConfigError(
+                f"lora_rank must be at least 1 and lora_alpha positive, got "
+                f"{self.lora_rank} and {self.lora_alpha}."
+            )
+        for name in ("act_thresholds", "span_thresholds"):
+            bad = {k: v for k, v in getattr(self, name).items() if not 0 <= v <= 1}
+            if bad:
+                raise ConfigError(f"{name} must be probabilities in 0..1, got {bad}.")
+        if self.format_version not in READABLE_FORMATS:
+            raise ConfigError(
+                f"format_version must be one of {READABLE_FORMATS}, got {self.format_version!r}."
+            )
         stray = set(self.label_bias) - set(self.labels)
         if stray:
             raise ConfigError(f"label_bias names unknown label(s): {sorted(stray)}.")
@@ -128,6 +141,8 @@ class ModelConfig:
             data = json.loads(path.read_text("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ModelLoadError(f"{path} must hold a JSON object, not {type(data).__name__}.")
         version = data.get("format_version")
         if version not in READABLE_FORMATS:
             raise ModelLoadError(
@@ -135,5 +150,47 @@ class ModelConfig:
                 f"{', '.join(map(str, READABLE_FORMATS))}. Retrain the model or install a "
                 f"matching stancekit."
             )
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        known = {f.name: f for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name, value in values.items():
+            problem = _type_problem(known[name].type, value)
+            if problem:
+                raise ModelLoadError(f"{path}: field {name!r} {problem}.")
+        try:
+            return cls(**values)
+        except TypeError as exc:  # a required field is missing
+            raise ModelLoadError(f"{path}: {exc}.") from None
+        except ConfigError as exc:
+            raise ModelLoadError(f"{path}: {exc}") from None
+
+
+_SIMPLE = {"str": str, "int": int, "float": (int, float), "bool": bool, "None": type(None)}
+
+
+def _type_problem(annotation: str, value: Any) -> str | None:
+    """Why ``value`` does not fit a field annotated ``annotation`` (a string such as
+    ``"int | None"`` or ``"dict[str, float]"``), or None when it fits."""
+    options = [a.strip() for a in annotation.split("|")]
+    for option in options:
+        base, _, inner = option.partition("[")
+        if base == "list" and isinstance(value, list):
+            item = _SIMPLE.get(inner.rstrip("]"), object)
+            if all(isinstance(v, item) and not _is_bool_number(v, item) for v in value):
+                return None
+            return f"must be a list of {inner.rstrip(']')}"
+        if base == "dict" and isinstance(value, dict):
+            item = inner.rstrip("]").split(",")[-1].strip()
+            kind = _SIMPLE.get(item, object)
+            if all(isinstance(v, kind) and not _is_bool_number(v, kind) for v in value.values()):
+                return None
+            return f"must map names to {item} values"
+        kind = _SIMPLE.get(base)
+        if kind is not None and isinstance(value, kind) and not _is_bool_number(value, kind):
+            return None
+    shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
+    return f"must be {' or '.join(options)}, got {shown}"
+
+
+def _is_bool_number(value: Any, kind) -> bool:
+    """True for a JSON true/false where a number is expected."""
+    return isinstance(value, bool) and kind is not bool

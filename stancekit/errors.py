@@ -20,6 +20,16 @@ class DataError(StancekitError, ValueError):
         super().__init__(where + problem)
 
 
+class UsageError(StancekitError):
+    """A command that cannot start as given (the CLI exits 2): an input that does not
+    exist, an output folder that is missing or read-only, an output that exists, an
+    output another run is writing, or nothing to resume. Raised before any work."""
+
+
+class TooManyRejects(StancekitError):
+    """A run stopped because more records were rejected than ``max_errors`` allows."""
+
+
 class ModelLoadError(StancekitError, OSError):
     """A model folder is missing, incomplete or incompatible."""
 

@@ -147,3 +147,19 @@ class Writer:
             self._fh.close()
         else:
             self._fh.flush()
+
+
+def jsonl_to_parquet(
+    src: str | Path, dst: str | Path, labels: list[str], size: int | None = None
+) -> None:
+    """Write the JSON-lines records of ``src`` (its first ``size`` bytes) to a Parquet
+    file, as ``Writer`` would have written them."""
+    writer = Writer(dst, "parquet", labels)
+    done = 0
+    with open(src, "rb") as fh:
+        for line in fh:  # split at b"\n" only: a record may hold U+2028
+            done += len(line)
+            if size is not None and done > size:
+                break
+            writer.write(json.loads(line))
+    writer.close()

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from stancekit.inputs import expand
+from stancekit.scan import expand
 
 
 def make_tree(root):

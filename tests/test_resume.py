@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -105,7 +106,7 @@ def test_directory_with_bad_files_labels_every_good_sentence(reference, tmp_path
     )
     out = tmp_path / "out.jsonl"
     proc = subprocess.run(label_cmd(mixed, out), capture_output=True, text=True)
-    assert proc.returncode == 1
+    assert proc.returncode == 3  # finished, with rejected input
 
     def records(lines):
         return [{k: v for k, v in json.loads(x).items() if k != "source"} for x in lines]
@@ -121,3 +122,49 @@ def test_directory_with_bad_files_labels_every_good_sentence(reference, tmp_path
     assert any("z_empty.txt: empty file" in e for e in errors)
     assert any("z_rows.jsonl line 2: invalid JSON" in e for e in errors)
     assert any("z_rows.jsonl line 3: no 'text' field" in e for e in errors)
+    rejects = [json.loads(x) for x in (tmp_path / "out.jsonl.rejects.jsonl").open()]
+    assert [(Path(r["file"]).name, r["line"], r["stage"]) for r in rejects] == [
+        ("z_binary.txt", None, "file"),
+        ("z_empty.txt", None, "file"),
+        ("z_latin.txt", 1, "file"),
+        ("z_rows.jsonl", 2, "parse"),
+        ("z_rows.jsonl", 3, "parse"),
+    ]
+    assert rejects[3]["text"] == "{not json"
+    assert not (tmp_path / "out.jsonl.progress.json").exists()  # a finished run cleans up
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mixed",
+        "out.jsonl",
+        "out.jsonl.rejects.jsonl",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_kill_9_then_resume_for_csv_and_parquet_output(reference, tmp_path, fmt):
+    """One kill per format here; benchmarks/fault_injection.py kills 20 times each."""
+    src, expected_jsonl = reference
+    ref = tmp_path / f"ref.{fmt}"
+    subprocess.run(label_cmd(src, ref), check=True)
+    out = tmp_path / f"out.{fmt}"
+    partial = tmp_path / f"out.{fmt}.partial"
+    proc = subprocess.Popen(label_cmd(src, out))
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        if partial.exists() and partial.stat().st_size > len(expected_jsonl) * 0.4:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not out.exists()
+    done = subprocess.run(label_cmd(src, out, "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    if fmt == "csv":
+        assert out.read_bytes() == ref.read_bytes()
+    else:
+        import pyarrow.parquet as pq
+
+        got, want = pq.read_table(out).to_pylist(), pq.read_table(ref).to_pylist()
+        assert got == want
+        assert len({(r["id"], r["sentence"]) for r in got}) == len(got)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ref.name, out.name])

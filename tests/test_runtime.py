@@ -16,7 +16,15 @@ PACKAGE = ROOT / "stancekit"
 SEED = ROOT / "seeds" / "000_f28d71708d6332bd.txt"
 HEAVY = ("torch", "transformers", "safetensors", "sklearn", "scipy", "datasets", "onnx")
 #: Third-party modules the runtime may import at module level (its core dependencies).
-RUNTIME_DEPENDENCIES = {"numpy", "onnxruntime", "tokenizers", "sentencex", "typer", "tqdm"}
+RUNTIME_DEPENDENCIES = {
+    "numpy",
+    "onnxruntime",
+    "tokenizers",
+    "sentencex",
+    "typer",
+    "tqdm",
+    "filelock",
+}
 
 
 def _imports(path: Path, module_level_only: bool) -> list[tuple[str, int]]:

@@ -52,7 +52,7 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, Tokenizer, str]:
     hf_logging.disable_progress_bar()
     try:
         hf_tokenizer = AutoTokenizer.from_pretrained(base)
-        encoder = AutoModel.from_pretrained(base)
+        encoder = AutoModel.from_pretrained(base, use_safetensors=True)
     except OSError as exc:
         raise ModelLoadError(f"Cannot load base model {config.base_model!r}: {exc}") from None
     finally:
