@@ -254,8 +254,8 @@ def load(
             or ``"torch"`` (needs the ``train`` extra).
         device: torch backend only: ``"cpu"``, ``"cuda"``, ...; default CUDA when
             available. Naming a GPU makes ``auto`` pick torch.
-        precision: torch backend only: ``"auto"`` (bf16 on GPUs and on CPUs with bf16
-            units, else fp32), ``"fp32"`` or ``"bf16"``. An ONNX graph has the precision
+        precision: torch backend only: ``"auto"`` (bf16 on GPUs, fp32 on CPUs),
+            ``"fp32"`` or ``"bf16"``. An ONNX graph has the precision
             it was exported with (the shipped one: int8).
         batch_size: sentences per forward pass.
         threads: onnx backend only: CPU threads (default: one per core).

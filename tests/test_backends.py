@@ -150,3 +150,15 @@ def test_int8_export_is_quantised_and_close(tmp_path, shipped_model):
     assert [r.label for r in int8.label_sentences(TEXTS)] == [
         r.label for r in shipped_model.label_sentences(TEXTS)
     ]
+
+
+def test_auto_precision_is_bf16_on_gpus_and_fp32_on_cpus():
+    import torch
+
+    from stancekit.training.torch_backend import resolve_precision
+
+    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
+    assert resolve_precision("auto", torch.device("cuda")) == "bf16"
+    assert resolve_precision("bf16", torch.device("cpu")) == "bf16"
+    with pytest.raises(ValueError, match="precision must be 'auto', 'fp32' or 'bf16'"):
+        resolve_precision("int4", torch.device("cpu"))

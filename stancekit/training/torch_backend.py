@@ -25,20 +25,14 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def cpu_has_bf16() -> bool:
-    """True when the CPU has native bf16 units (AVX512-BF16 or AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``"auto"`` becomes bf16 on GPUs and on CPUs with bf16 units, else fp32."""
+    """``"auto"`` becomes bf16 on GPUs and fp32 on CPUs: with torch 2.13 on a CPU with
+    AVX512-BF16 (no AMX), bf16 inference ran at a third of fp32's speed (83 against 257
+    sentences/s; ``python benchmarks/labelling.py``)."""
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
     if precision == "auto":
-        return "bf16" if device.type == "cuda" or cpu_has_bf16() else "fp32"
+        return "bf16" if device.type == "cuda" else "fp32"
     return precision
 
 
