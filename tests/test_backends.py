@@ -37,24 +37,16 @@ def test_shipped_model_runs_its_onnx_graph_by_default(shipped_model):
     assert shipped_model.label_sentences([]) == []
 
 
-def test_onnx_backend_reproduces_the_golden_outputs(shipped_model, golden):
-    results = shipped_model.label_sentences([g["text"] for g in golden])
+@pytest.mark.parametrize("backend", ["shipped_model", "torch_model"])
+def test_every_backend_reproduces_the_golden_outputs(backend, golden, request):
+    """The ONNX graph computes in fp32 from weights stored in fp16, so it and torch fp32
+    give the golden labels and spans, and probabilities within 2e-3."""
+    model = request.getfixturevalue(backend)
+    assert model.precision == "fp32"
+    results = model.label_sentences([g["text"] for g in golden])
     assert [r.label for r in results] == [g["label"] for g in golden]
-    got = np.array([[r.scores[k] for k in shipped_model.labels] for r in results])
-    want = np.array([[g["scores"][k] for k in shipped_model.labels] for g in golden])
-    np.testing.assert_allclose(got, want, atol=2e-3)
-    spans = [(r.speaker and r.speaker.text, r.target and r.target.text) for r in results]
-    assert spans == [(g["speaker"], g["target"]) for g in golden]
-
-
-def test_torch_fp32_backend_reproduces_the_golden_outputs(torch_model, golden):
-    """The ONNX graph computes in fp32 from weights stored in fp16: torch fp32 gives the
-    same labels and spans, and probabilities within 2e-3."""
-    assert (torch_model.backend, torch_model.precision) == ("torch", "fp32")
-    results = torch_model.label_sentences([g["text"] for g in golden])
-    assert [r.label for r in results] == [g["label"] for g in golden]
-    got = np.array([[r.scores[k] for k in torch_model.labels] for r in results])
-    want = np.array([[g["scores"][k] for k in torch_model.labels] for g in golden])
+    got = np.array([[r.scores[k] for k in model.labels] for r in results])
+    want = np.array([[g["scores"][k] for k in model.labels] for g in golden])
     np.testing.assert_allclose(got, want, atol=2e-3)
     spans = [(r.speaker and r.speaker.text, r.target and r.target.text) for r in results]
     assert spans == [(g["speaker"], g["target"]) for g in golden]

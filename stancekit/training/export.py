@@ -42,9 +42,10 @@ def export_onnx(
       Labels and probabilities match torch fp32, and a sentence gets the same result
       whatever else is in its batch.
     - ``int8``: dynamic int8 quantisation of the matrix products (per-channel weights;
-      about 2.5x faster on CPUs with VNNI; the embedding table in fp16). Its activation
+      2.1x the fp32 graph end to end on a VNNI CPU; the embedding table in fp16). Its activation
       scales are computed per batch, so a sentence's probabilities move with its batch
-      neighbours (by up to 0.19 on the shipped model): fast, not reproducible per sentence.
+      neighbours (0.06 at most on 60 dev sentences, `benchmarks/quantization.py`): fast, but not
+      reproducible per sentence.
 
     The graph records its precision in its metadata (``stancekit_precision``).
 
