@@ -1,7 +1,7 @@
 """The torch-free install (issue #14): a fresh virtual environment, `pip install -e .`
 (no extras), then the seed article labelled with torch absent.
 
-    python benchmarks/lean_install.py [--venv /tmp/stancekit-lean] [--keep]
+    python benchmarks/lean_install.py [--venv /tmp/stancekit-lean] [--keep] [--wheel]
 
 Prints a table: whether torch and transformers are importable (they must not be), the
 size of site-packages and its largest packages, `import stancekit` time (in-process,
@@ -35,12 +35,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--venv", type=Path, default=Path("/tmp/stancekit-lean"))
     parser.add_argument("--keep", action="store_true", help="keep the environment afterwards")
+    parser.add_argument(
+        "--wheel", action="store_true", help="pip install . (the model copied into site-packages)"
+    )
     args = parser.parse_args()
     shutil.rmtree(args.venv, ignore_errors=True)
     run(sys.executable, "-m", "venv", str(args.venv))
     python = str(args.venv / "bin" / "python")
     started = time.time()
-    done = run(python, "-m", "pip", "install", "--quiet", "-e", str(ROOT))
+    editable = () if args.wheel else ("-e",)
+    done = run(python, "-m", "pip", "install", "--quiet", *editable, str(ROOT))
     if done.returncode:
         sys.exit(f"pip install failed:\n{done.stderr}")
     install_s = time.time() - started
@@ -76,7 +80,7 @@ def main() -> None:
     print("|---|---|")
     print(f"| torch importable | {not absent['torch']} |")
     print(f"| transformers importable | {not absent['transformers']} |")
-    print(f"| pip install -e . | {install_s:.0f} s |")
+    print(f"| pip install {'.' if args.wheel else '-e .'} | {install_s:.0f} s |")
     print(f"| site-packages | {total / 1e6:.0f} MB |")
     print(
         "| largest packages | "
