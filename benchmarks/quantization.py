@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SETS = {"synthetic dev": ROOT / "data/dev.jsonl", "real dev": ROOT / "data/real/dev.jsonl"}
 
 
-def static_int8(fp32_folder: Path, out: Path, method: str, tokenizer) -> None:
+def static_int8(fp32_folder: Path, out: Path, method: str, torch_model) -> None:
     """Static int8 from an fp32 export, calibrated on 512 training sentences (64 tokens)."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -47,7 +47,7 @@ def static_int8(fp32_folder: Path, out: Path, method: str, tokenizer) -> None:
     texts = [json.loads(x)["text"] for x in (ROOT / "data/train.jsonl").open(encoding="utf-8")]
     texts += [json.loads(x)["text"] for x in (ROOT / "data/real/train.jsonl").open()]
     random.Random(0).shuffle(texts)
-    encodings = tokenizer.encode(texts[:512], 256)
+    encodings = torch_model.tokenizer.encode(texts[:512], 256)
     feeds = []
     for lo in range(0, len(encodings), 32):
         ids = np.zeros((32, 64), np.int64)
@@ -68,7 +68,7 @@ def static_int8(fp32_folder: Path, out: Path, method: str, tokenizer) -> None:
 
     plain = Path(tempfile.mkdtemp()) / "plain"
     export_onnx(
-        stancekit.load(backend="torch", precision="fp32", device="cpu"),
+        torch_model,
         plain,
         half_weights=False,
     )
@@ -118,7 +118,7 @@ def main() -> None:
         if recipe == "dynamic":
             export_onnx(torch_model, folder, precision="int8")
         elif recipe.startswith("static-"):
-            static_int8(tmp / "fp32", folder, recipe.split("-", 1)[1], torch_model.tokenizer)
+            static_int8(tmp / "fp32", folder, recipe.split("-", 1)[1], torch_model)
         rows[recipe] = measure(folder)
     reference = {
         name: evaluate(torch_model, path, by=None)["macro_f1"] for name, path in DEV_SETS.items()
