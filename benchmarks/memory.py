@@ -1,14 +1,16 @@
 """Peak memory of `stancekit label` on a large corpus:
 
-    python benchmarks/memory.py [--megabytes 500] [--max-seconds 600] [--backend onnx]
+    python benchmarks/memory.py [--megabytes 500] [--max-seconds 600] [--model default]
                                 [--worst-case]
+    python benchmarks/memory.py --model fast --max-seconds 0   # a complete 500 MB run
 
 Builds a JSONL corpus of news-like articles of the given size (the generator of
 benchmarks/corpus.py), starts `stancekit label corpus.jsonl -o out.jsonl`, samples the
-resident memory (VmRSS) of the process once a second, and prints the peak and a timeline
-(elapsed s, MB of input consumed, sentences written, RSS). With --max-seconds the run is
-stopped after that long (labelling 500 MB takes hours on 2 cores); the timeline shows
-whether memory grows with the amount read.
+resident memory (VmRSS) of the process once a second, and prints the peak, a timeline
+(elapsed s, sentences written, RSS) and, for a completed run, its sentences/s. With
+--max-seconds the run is stopped after that long (0: run to the end; 500 MB is about 3.1
+million sentences: most of an hour with the fast model on 2 cores, hours with the default);
+the timeline shows whether memory grows with the amount read.
 
 --worst-case builds the corpus from sentences longer than the model's 256-token limit
 (ten corpus sentences run together), so that every batch has the largest shape labelling
@@ -60,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--megabytes", type=float, default=500)
     parser.add_argument("--max-seconds", type=float, default=600)
-    parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--model", default="default", help="shipped model name or folder")
     parser.add_argument("--words", type=float, default=25.0, help="mean words per sentence")
     parser.add_argument("--worst-case", action="store_true", help="only over-long sentences")
     args = parser.parse_args()
@@ -76,7 +78,7 @@ def main() -> None:
         size = corpus.stat().st_size / 1e6
         out = tmp / "out.jsonl"
         cmd = [sys.executable, "-m", "stancekit", "label", str(corpus), "-o", str(out), "-q"]
-        cmd += ["--backend", args.backend]
+        cmd += ["--model", args.model]
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         started, peak, timeline, last = time.time(), 0.0, [], 0.0
         while proc.poll() is None:
@@ -95,15 +97,19 @@ def main() -> None:
                 proc.wait()
                 break
         finished = proc.returncode == 0
+        seconds = time.time() - started
+        written = sum(1 for _ in out.open(encoding="utf-8")) if finished else 0
     print(
         f"Corpus: {size:.0f} MB JSONL{' (worst case: every sentence over 256 tokens)' if args.worst_case else ''}, "
-        f"about {sentences:,} sentences. Backend {args.backend}. "
+        f"about {sentences:,} sentences. Model {args.model}. "
         f"{'Run completed' if finished else f'Run stopped after {args.max_seconds:.0f} s'}.\n"
     )
     print("| elapsed (s) | sentences written | RSS (MB) |\n|---|---|---|")
     for elapsed, written, now in timeline:
         print(f"| {elapsed:.0f} | {written:,} | {now:.0f} |")
     print(f"\nPeak RSS: {peak:.0f} MB")
+    if finished:
+        print(f"{written:,} sentences in {seconds:.0f} s: {written / seconds:.0f} sentences/s")
 
 
 if __name__ == "__main__":

@@ -49,24 +49,32 @@ def seed_right(model) -> int:
     return sum(r.label == g["label"] for r, g in zip(model.label(text), gold))
 
 
+def score_set(model, name: str) -> tuple[list[dict], list[str]]:
+    """Label the sentences of ``SETS[name]`` one by one (no segmentation) and score them:
+    the set's ``summary_row`` (macro-F1, ECE, per-label F1, speaker/target token-F1),
+    then, when the set has a random part, that part's row; and the predicted labels."""
+    labels, null = model.labels, model.config.null_label
+    examples = read_examples(SETS[name], labels)
+    results = model.label_sentences([e.text for e in examples])
+    report = score_results(examples, results, labels, null, 0, model.config.spans)
+    rows = [summary_row(name, report)]
+    random = [i for i, e in enumerate(examples) if e.groups.get("sampling") == "random"]
+    if random:
+        sub = score_results(
+            [examples[i] for i in random], [results[i] for i in random], labels, null, 0, False
+        )
+        rows.append(summary_row(f"{name} random", sub))
+    return rows, [r.label for r in results]
+
+
 def evaluate_model(path: str | None, precision: str, backend: str = "auto") -> dict:
     model = stancekit.load(path, backend=backend, precision=precision)
-    labels, null = model.labels, model.config.null_label
     rows, predicted = [], {}
     for name, data in SETS.items():
         if not data.exists():
             continue
-        examples = read_examples(data, labels)
-        results = model.label_sentences([e.text for e in examples])
-        report = score_results(examples, results, labels, null, 0, model.config.spans)
-        rows.append(summary_row(name, report))
-        predicted[name] = [r.label for r in results]
-        random = [i for i, e in enumerate(examples) if e.groups.get("sampling") == "random"]
-        if random:
-            sub = score_results(
-                [examples[i] for i in random], [results[i] for i in random], labels, null, 0, False
-            )
-            rows.append(summary_row(f"{name} random", sub))
+        set_rows, predicted[name] = score_set(model, name)
+        rows.extend(set_rows)
     return {
         "model": f"{path or 'shipped'} ({model.backend} {model.precision})",
         "precision": f"{model.backend} {model.precision}",

@@ -1,20 +1,24 @@
-"""Rebuild the golden outputs of the shipped model (run after shipping a new model):
+"""Rebuild the golden outputs of the shipped models (run after shipping a new model):
 
-    python tests/golden/build.py
+    python tests/golden/build.py            # both
+    python tests/golden/build.py fast       # one
 
-Writes ``shipped.jsonl``: 300 sentences (the first 250 of the real test set and the
+Writes ``shipped.jsonl`` (the default model) and ``fast.jsonl`` (the fast model): 300 sentences (the first 250 of the real test set and the
 first 50 of the challenge set) with the shipped model's label, rounded probabilities
 and spans, from its shipped ONNX graph. ``tests/test_backends.py`` compares every
-backend with it, so a change of runtime or precision that moves a label shows as a diff.
+backend with it (``tests/test_fast_model.py`` the fast graph), so a change of runtime or
+precision that moves a label shows as a diff.
 """
 
 import json
+import sys
 from pathlib import Path
 
 import stancekit
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = Path(__file__).resolve().parent / "shipped.jsonl"
+HERE = Path(__file__).resolve().parent
+FILES = {"default": HERE / "shipped.jsonl", "fast": HERE / "fast.jsonl"}
 
 
 def sentences() -> list[str]:
@@ -28,10 +32,10 @@ def sentences() -> list[str]:
     return texts
 
 
-def main() -> None:
-    model = stancekit.load()
+def build(name: str) -> None:
+    model = stancekit.load(name)
     assert model.backend == "onnx"
-    with OUT.open("w", encoding="utf-8") as fh:
+    with FILES[name].open("w", encoding="utf-8") as fh:
         for r in model.label_sentences(sentences()):
             row = {
                 "text": r.text,
@@ -41,7 +45,12 @@ def main() -> None:
                 "target": r.target and r.target.text,
             }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"wrote {OUT}")
+    print(f"wrote {FILES[name]}")
+
+
+def main() -> None:
+    for name in sys.argv[1:] or list(FILES):
+        build(name)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,210 @@
+"""Build the shipped fast model (``models/fast``) by distilling the default model.
+
+Steps, each resumable from the files the previous one wrote under ``runs/distil/``:
+
+    python models/build_fast.py pool      # draw the unlabelled real sentences
+    python models/build_fast.py teacher   # the default model's soft targets on them
+    python models/build_fast.py students  # train the student shapes, score on real dev
+    python models/build_fast.py ship --shape L2   # export int8, calibrate, write models/fast
+
+The pool comes from the **train** documents of ``../shared/realtext`` (``ungd`` and
+``whitehouse-2021``; documents split by ``data/real/sample.py``'s hash), so no sentence of
+a real dev, test or held-out document, and no seed sentence, is ever a distillation
+target: ``whitehouse-2009`` is not read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "data" / "real"))
+
+from sample import CUES, POOLS, split_of  # noqa: E402
+
+from stancekit.segment import split_sentences  # noqa: E402
+
+WORK = ROOT / "runs" / "distil"
+POOL_SOURCES = ("ungd", "whitehouse-2021")
+RANDOM = 160_000
+ENRICHED_PER_CUE = 16_000
+SEED = 11
+
+
+def seed_texts() -> set[str]:
+    texts = set()
+    for path in (ROOT / "seeds").glob("*.labels.jsonl"):
+        for line in path.open(encoding="utf-8"):
+            texts.add(json.loads(line)["text"].strip())
+    return texts
+
+
+def pool(args) -> None:
+    """Segment the train documents; draw RANDOM sentences uniformly and
+    ENRICHED_PER_CUE more per cue pattern of ``data/real/sample.py``."""
+    skip = seed_texts()
+    units: list[str] = []
+    seen: set[str] = set()
+    for source in POOL_SOURCES:
+        with gzip.open(POOLS / f"{source}.jsonl.gz", "rt", encoding="utf-8") as handle:
+            for line in handle:
+                doc = json.loads(line)
+                if split_of(source, doc["id"]) != "train":
+                    continue
+                for sent in split_sentences(doc["text"]):
+                    text = sent.text.strip()
+                    if len(text) < 2 or text in seen or text in skip:
+                        continue
+                    seen.add(text)
+                    units.append(text)
+    rng = random.Random(SEED)
+    order = list(range(len(units)))
+    rng.shuffle(order)
+    chosen = set(order[:RANDOM])
+    patterns = {name: re.compile(p, re.IGNORECASE) for name, p in CUES.items()}
+    counts = {"random": len(chosen)}
+    for name, pattern in patterns.items():
+        found = [i for i in order[RANDOM:] if i not in chosen and pattern.search(units[i])]
+        take = found[:ENRICHED_PER_CUE]
+        chosen.update(take)
+        counts[name] = len(take)
+    WORK.mkdir(parents=True, exist_ok=True)
+    with open(WORK / "pool.jsonl", "w", encoding="utf-8") as out:
+        for i in sorted(chosen):
+            out.write(json.dumps({"text": units[i]}, ensure_ascii=False) + "\n")
+    counts["units in train documents"] = len(units)
+    counts["drawn"] = len(chosen)
+    (WORK / "pool.json").write_text(json.dumps(counts, indent=2))
+    print(json.dumps(counts, indent=2))
+
+
+def teacher(args) -> None:
+    import stancekit
+    from stancekit.training.distil import teacher_targets
+
+    texts = [json.loads(line)["text"] for line in open(WORK / "pool.jsonl", encoding="utf-8")]
+    if args.limit:
+        texts = texts[: args.limit]
+    model = stancekit.load(args.teacher)
+    targets = teacher_targets(model, texts, progress=True)
+    targets.save(WORK / "teacher")
+    print(f"{len(texts)} sentences -> {WORK / 'teacher'}")
+
+
+SHAPES = {"L1": (0,), "L2": (0, 1), "L2-spread": (0, 3), "L3": (0, 2, 4)}
+LABELLED = ROOT / "runs" / "mix3" / "train.jsonl"  # model v4's training data (data/real/mix.py)
+SELECT_DEV = ROOT / "runs" / "mix3" / "dev.jsonl"  # synthetic dev + real dev: best step
+REAL_DEV = ROOT / "data" / "real" / "dev.jsonl"  # calibration, and the choice of shape
+
+
+def student(name: str, limit: int, epochs: int, folder: Path) -> dict:
+    """Distil one shape into ``folder`` (int8-static ONNX), recalibrate it on real dev
+    and score it there."""
+    import time
+
+    import stancekit
+    from stancekit.evaluation import evaluate
+    from stancekit.training import recalibrate
+    from stancekit.training.distil import DistillationArguments, TeacherTargets, distil
+
+    if not LABELLED.is_file():
+        sys.exit(
+            f"{LABELLED} is missing: python data/real/mix.py --real-weight 3 --output "
+            "runs/mix3 --without 11_v2_deeds.jsonl 12_v2_rules.jsonl"
+        )
+    targets = TeacherTargets.load(WORK / "teacher")
+    args = DistillationArguments(layers=SHAPES[name], limit=limit, epochs=epochs)
+    started = time.time()
+    distil(
+        ROOT / "models" / "default",
+        targets,
+        folder,
+        data=LABELLED,
+        dev=SELECT_DEV,
+        args=args,
+        progress=True,
+    )
+    seconds = time.time() - started
+    recalibrate(folder, REAL_DEV)
+    model = stancekit.load(folder)
+    report = evaluate(model, REAL_DEV, by=None)
+    texts = [json.loads(x)["text"] for x in open(REAL_DEV, encoding="utf-8")]
+    started = time.perf_counter()
+    model.label_sentences(texts)
+    speed = len(texts) / (time.perf_counter() - started)
+    return {
+        "shape": name,
+        "layers": list(SHAPES[name]),
+        "soft_sentences": limit or len(targets.texts),
+        "epochs": epochs,
+        "training_seconds": round(seconds),
+        "real_dev_macro_f1": round(report["macro_f1"], 4),
+        "real_dev_speaker_f1": round(report.get("speaker", {}).get("token_f1", float("nan")), 4),
+        "real_dev_sentences_per_s": round(speed),
+    }
+
+
+def students(args) -> None:
+    """Compare shapes on the same subset of the targets; a table of real dev figures."""
+    rows = []
+    for name in args.shapes.split(","):
+        row = student(name, args.limit, 1, WORK / "students" / name)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    (WORK / "students.json").write_text(json.dumps(rows, indent=2))
+    print(
+        "| shape | teacher layers | real dev macro-F1 | speaker token-F1 | sentences/s (real dev, in process) | training s |"
+    )
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['shape']} | {r['layers']} | {r['real_dev_macro_f1']:.4f} | "
+            f"{r['real_dev_speaker_f1']:.4f} | {r['real_dev_sentences_per_s']} | {r['training_seconds']} |"
+        )
+
+
+def ship(args) -> None:
+    """Distil the chosen shape on all targets into models/fast, with its card."""
+    import shutil
+
+    folder = WORK / "fast"
+    row = student(args.shape, 0, args.epochs, folder)
+    print(json.dumps(row))
+    target = ROOT / "models" / "fast"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in ("model.onnx", "config.json", "tokenizer.json", "README.md"):
+        shutil.copyfile(folder / name, target / name)
+    print(
+        f"-> {target}; now record its figures: python benchmarks/realtext.py models/fast --record"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    sub.add_parser("pool").set_defaults(run=pool)
+    p = sub.add_parser("teacher")
+    p.add_argument("--teacher", default=None, help="teacher model folder (default: shipped)")
+    p.add_argument("--limit", type=int, default=0)
+    p.set_defaults(run=teacher)
+    p = sub.add_parser("students")
+    p.add_argument("--shapes", default="L1,L2,L3")
+    p.add_argument("--limit", type=int, default=40_000, help="soft targets per shape")
+    p.set_defaults(run=students)
+    p = sub.add_parser("ship")
+    p.add_argument("--shape", default="L2")
+    p.add_argument("--epochs", type=int, default=1)
+    p.set_defaults(run=ship)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
