@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import re
 import sys
@@ -103,7 +104,7 @@ SELECT_DEV = ROOT / "runs" / "mix3" / "dev.jsonl"  # synthetic dev + real dev: b
 REAL_DEV = ROOT / "data" / "real" / "dev.jsonl"  # calibration, and the choice of shape
 
 
-def student(name: str, limit: int, epochs: int, folder: Path) -> dict:
+def student(name: str, limit: int, epochs: int, folder: Path, lr: float = 1e-4) -> dict:
     """Distil one shape into ``folder`` (int8-static ONNX), recalibrate it on real dev
     and score it there."""
     import time
@@ -119,19 +120,19 @@ def student(name: str, limit: int, epochs: int, folder: Path) -> dict:
             "runs/mix3 --without 11_v2_deeds.jsonl 12_v2_rules.jsonl"
         )
     targets = TeacherTargets.load(WORK / "teacher")
-    args = DistillationArguments(layers=SHAPES[name], limit=limit, epochs=epochs)
+    args = DistillationArguments(layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr)
     started = time.time()
-    distil(
-        ROOT / "models" / "default",
+    distil(  # paths relative to the repository (main() runs there): they go into the card
+        Path("models/default"),
         targets,
         folder,
-        data=LABELLED,
-        dev=SELECT_DEV,
+        data=LABELLED.relative_to(ROOT),
+        dev=SELECT_DEV.relative_to(ROOT),
         args=args,
         progress=True,
     )
     seconds = time.time() - started
-    recalibrate(folder, REAL_DEV)
+    recalibrate(folder, REAL_DEV.relative_to(ROOT))
     model = stancekit.load(folder)
     report = evaluate(model, REAL_DEV, by=None)
     texts = [json.loads(x)["text"] for x in open(REAL_DEV, encoding="utf-8")]
@@ -143,6 +144,7 @@ def student(name: str, limit: int, epochs: int, folder: Path) -> dict:
         "layers": list(SHAPES[name]),
         "soft_sentences": limit or len(targets.texts),
         "epochs": epochs,
+        "learning_rate": lr,
         "training_seconds": round(seconds),
         "real_dev_macro_f1": round(report["macro_f1"], 4),
         "real_dev_speaker_f1": round(report.get("speaker", {}).get("token_f1", float("nan")), 4),
@@ -174,7 +176,7 @@ def ship(args) -> None:
     import shutil
 
     folder = WORK / "fast"
-    row = student(args.shape, 0, args.epochs, folder)
+    row = student(args.shape, args.limit, args.epochs, folder, args.lr)
     print(json.dumps(row))
     target = ROOT / "models" / "fast"
     shutil.rmtree(target, ignore_errors=True)
@@ -201,8 +203,11 @@ def main() -> None:
     p = sub.add_parser("ship")
     p.add_argument("--shape", default="L2")
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--limit", type=int, default=0, help="soft targets used (0: all)")
+    p.add_argument("--lr", type=float, default=1e-4)
     p.set_defaults(run=ship)
     args = parser.parse_args()
+    os.chdir(ROOT)
     args.run(args)
 
 

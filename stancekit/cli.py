@@ -95,7 +95,10 @@ def label(
         help="jsonl, csv or parquet (default: from the -o extension, else jsonl).",
     ),
     model: str | None = typer.Option(
-        None, "--model", "-m", help="Model folder (default: the shipped model)."
+        None,
+        "--model",
+        "-m",
+        help="Model folder, or a shipped model: default (the default) or fast.",
     ),
     no_split: bool = typer.Option(
         False, "--no-split", help="Label each row (each .txt line) as one unit, as is."
@@ -276,6 +279,63 @@ def train(
 
 
 @app.command()
+def distil(
+    unlabelled: str = typer.Argument(
+        ..., help="Unlabelled sentences the student learns the teacher's outputs on (.jsonl/.csv)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder to save the student in."),
+    dev: str = typer.Option(..., "--dev", help="Labelled dev data: selection and calibration."),
+    teacher: str | None = typer.Option(
+        None,
+        "--teacher",
+        help="Teacher model folder with torch weights (default: the shipped model).",
+    ),
+    data: str | None = typer.Option(
+        None, "--data", help="Labelled training data, learnt from its gold labels as well."
+    ),
+    layers: str = typer.Option(
+        "0,1", "--layers", help="The teacher's encoder layers the student starts from."
+    ),
+    epochs: int = typer.Option(1, "--epochs"),
+    learning_rate: float = typer.Option(1e-4, "--lr"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    seed: int = typer.Option(13, "--seed"),
+    precision: str = typer.Option(
+        "int8-static", "--precision", help="Of the ONNX graph: int8-static, int8 or fp32."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing model folder."),
+) -> None:
+    """Distil a model into a smaller, faster student (needs the 'train' extra): the
+    teacher labels the unlabelled sentences, the student learns its soft outputs."""
+    if output.exists() and any(output.iterdir()) and not force:
+        _fail(f"{output} exists and is not empty; use --force to overwrite it.", 2)
+    logging.basicConfig(level=logging.INFO, format="stancekit: %(message)s", stream=sys.stderr)
+    try:
+        from .model import load, resolve_model_path
+        from .training.distil import DistillationArguments, teacher_targets, unlabelled_sentences
+        from .training.distil import distil as run_distil
+
+        args = DistillationArguments(
+            layers=tuple(int(x) for x in layers.split(",")),
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            seed=seed,
+            precision=precision,
+        )
+        folder = resolve_model_path(teacher)
+        texts = unlabelled_sentences(unlabelled)
+        targets = teacher_targets(load(folder), texts, progress=True)
+        model = run_distil(folder, targets, output, data=data, dev=dev, args=args, progress=True)
+    except (StancekitError, ValueError) as exc:
+        _fail(str(exc))
+    from .evaluation import format_report
+
+    typer.echo(format_report(model.config.metrics["dev"]), err=True)
+    typer.echo(f"stancekit: student saved to {output}", err=True)
+
+
+@app.command()
 def calibrate(
     model: Path = typer.Argument(..., help="Model folder to recalibrate."),
     dev: list[str] = typer.Option(
@@ -305,7 +365,10 @@ def calibrate(
 def evaluate_cmd(
     data: str = typer.Argument(..., help="Labelled sentences: .jsonl or .csv with text and label."),
     model: str | None = typer.Option(
-        None, "--model", "-m", help="Model folder (default: the shipped model)."
+        None,
+        "--model",
+        "-m",
+        help="Model folder, or a shipped model: default (the default) or fast.",
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Folder for report.json and confusion.txt."
@@ -330,15 +393,18 @@ def evaluate_cmd(
 @app.command()
 def info(
     model: str | None = typer.Option(
-        None, "--model", "-m", help="Model folder (default: the shipped model)."
+        None,
+        "--model",
+        "-m",
+        help="Model folder, or a shipped model: default (the default) or fast.",
     ),
 ) -> None:
     """Print the model's labels, base, training data and metrics (JSON)."""
     from .config import ModelConfig
-    from .model import default_model_path
+    from .model import resolve_model_path
 
     try:
-        folder = Path(model) if model else default_model_path()
+        folder = resolve_model_path(model)
         config = ModelConfig.load(folder)
     except StancekitError as exc:
         _fail(str(exc))
@@ -350,6 +416,7 @@ def info(
                 "labels": config.labels,
                 "base_model": config.base_model,
                 "method": config.method,
+                "encoder_layers": config.encoder_layers,
                 "spans": config.spans,
                 "temperature": config.temperature,
                 "label_bias": config.label_bias,
@@ -374,13 +441,23 @@ def export(
         "onnx", "--format", "-f", help="onnx (runs without torch) or hf (transformers)."
     ),
     model: str | None = typer.Option(
-        None, "--model", "-m", help="Model folder (default: the shipped model)."
+        None,
+        "--model",
+        "-m",
+        help="Model folder, or a shipped model: default (the default) or fast.",
     ),
     precision: str = typer.Option(
         "fp32",
         "--precision",
-        help="ONNX: fp32 (the default; same results as torch, whatever the batch) or int8 "
-        "(dynamic quantisation: faster on CPUs, but results move with the batch).",
+        help="ONNX: fp32 (the default; same results as torch, whatever the batch), int8 "
+        "(dynamic quantisation: faster on CPUs, but results move with the batch) or "
+        "int8-static (fast and batch-invariant; needs --calibration).",
+    ),
+    calibration: str | None = typer.Option(
+        None,
+        "--calibration",
+        help="int8-static: text like yours (.txt/.jsonl/.csv) to fit the activation scales on "
+        "(512 sentences are used).",
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite a non-empty folder."),
 ) -> None:
@@ -399,7 +476,12 @@ def export(
         if fmt == "hf":
             export_hf(loaded, output)
         else:
-            export_onnx(loaded, output, precision=precision)
+            texts = None
+            if calibration is not None:
+                from .training.distil import unlabelled_sentences
+
+                texts = unlabelled_sentences(calibration)
+            export_onnx(loaded, output, precision=precision, calibration=texts)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(f"stancekit: exported to {output}", err=True)

@@ -27,24 +27,97 @@ from .tokenization import TOKENIZER_NAME, Encoding, Tokenizer
 
 @dataclass(frozen=True, slots=True)
 class RawOutput:
-    """Forward-pass outputs for a list of texts, in input order."""
+    """Forward-pass outputs for a list of texts, in input order.
+
+    Span tags are kept as logits: most sentences get no span (their label is the null
+    label), so ``spans[i]`` computes text i's probabilities only when it is read.
+    """
 
     encodings: list[Encoding]
     logits: np.ndarray  # (n, labels) stance logits, uncalibrated
     acts: np.ndarray  # (n, labels) act probabilities
-    spans: list[np.ndarray | None]  # per text: tokens x roles x tags probabilities
+    span_logits: list[np.ndarray | None]  # per text: tokens x roles x tags logits
+
+    @classmethod
+    def empty(cls, encodings: list[Encoding], labels: int) -> RawOutput:
+        """Zero outputs for ``encodings``, filled batch by batch with ``add``."""
+        n = len(encodings)
+        zeros = np.zeros((n, labels), dtype=np.float32)
+        return cls(encodings, zeros, zeros.copy(), [None] * n)
+
+    def add(self, idx: Sequence[int], out: dict[str, np.ndarray]) -> None:
+        """Store a runner's outputs for one batch, the texts ``idx``."""
+        self.logits[idx] = out["stance"]
+        self.acts[idx] = sigmoid(out["acts"])
+        if "spans" in out:
+            for row, i in enumerate(idx):
+                self.span_logits[i] = out["spans"][row, : len(self.encodings[i].ids)]
+
+    @property
+    def spans(self) -> SpanProbabilities:
+        """Per text: tokens x roles x tags probabilities (None without span heads)."""
+        return SpanProbabilities(self.span_logits)
+
+    def span_probabilities(self, indices: Sequence[int]) -> list[np.ndarray]:
+        """``spans[i]`` for each text i of ``indices`` (all with span logits), computed
+        in one softmax: the same values, at a fraction of the cost for many texts."""
+        parts = [self.span_logits[i] for i in indices]
+        if not parts:
+            return []
+        flat = softmax(np.concatenate(parts))
+        ends = np.cumsum([len(part) for part in parts]).tolist()
+        return [flat[end - len(part) : end] for part, end in zip(parts, ends)]
 
 
-def default_model_path() -> Path:
-    """The shipped default model: package data in a wheel, ``models/default`` in a checkout."""
+class SpanProbabilities(Sequence):
+    """The span tag probabilities of each text, computed from its logits when read."""
+
+    def __init__(self, logits: list[np.ndarray | None]):
+        self._logits = logits
+
+    def __len__(self) -> int:
+        return len(self._logits)
+
+    def __getitem__(self, i: int) -> np.ndarray | None:
+        logits = self._logits[i]
+        return None if logits is None else softmax(logits)
+
+
+#: The models shipped inside the package, by name: ``default`` (accurate) and ``fast``
+#: (a distilled 2-layer student of the default, several times faster).
+SHIPPED_MODELS = ("default", "fast")
+
+
+def shipped_model_path(name: str = "default") -> Path:
+    """A shipped model's folder: package data in a wheel, ``models/<name>`` in a checkout."""
+    if name not in SHIPPED_MODELS:
+        raise ModelLoadError(
+            f"No shipped model named {name!r}; the shipped models are {', '.join(SHIPPED_MODELS)}."
+        )
     here = Path(__file__).resolve().parent
-    for folder in (here / "default_model", here.parent / "models" / "default"):
+    for folder in (here / f"{name}_model", here.parent / "models" / name):
         if (folder / CONFIG_NAME).is_file():
             return folder
     raise ModelLoadError(
-        "The default model is missing: reinstall stancekit, or pass a model folder "
+        f"The shipped {name!r} model is missing: reinstall stancekit, or pass a model folder "
         "made by `stancekit train`."
     )
+
+
+def default_model_path() -> Path:
+    """The shipped default model's folder."""
+    return shipped_model_path("default")
+
+
+def resolve_model_path(model: str | Path | None) -> Path:
+    """The folder of ``model``: a path, the name of a shipped model (``"default"``,
+    ``"fast"``; a folder of that name in the working directory wins), or None for the
+    default model."""
+    if model is None:
+        return default_model_path()
+    if isinstance(model, str) and model in SHIPPED_MODELS and not Path(model).is_dir():
+        return shipped_model_path(model)
+    return Path(model)
 
 
 #: Most padded tokens in one forward pass: with the default 64 sentences a batch, batches
@@ -114,23 +187,14 @@ class StanceModel:
         """Tokenise ``texts`` and run the network in length-sorted batches;
         ``on_batch(n)`` is called after each batch of ``n`` texts (progress bars)."""
         encodings = self.tokenizer.encode(texts, self.config.max_length)
-        n, k = len(texts), len(self.config.labels)
-        logits = np.zeros((n, k), dtype=np.float32)
-        acts = np.zeros((n, k), dtype=np.float32)
-        spans: list[np.ndarray | None] = [None] * n
+        raw = RawOutput.empty(encodings, len(self.config.labels))
         for idx, ids, mask in batches(
             encodings, self.batch_size, self.tokenizer.pad_id, max_tokens=self.batch_tokens
         ):
-            out = self.runner.forward(ids, mask)
-            logits[idx] = out["stance"]
-            acts[idx] = sigmoid(out["acts"])
-            if "spans" in out:
-                probs = softmax(out["spans"])
-                for row, i in enumerate(idx):
-                    spans[i] = probs[row, : len(encodings[i].ids)]
+            raw.add(idx, self.runner.forward(ids, mask))
             if on_batch is not None:
                 on_batch(len(idx))
-        return RawOutput(encodings, logits, acts, spans)
+        return raw
 
     # -- stage 3: postprocess -----------------------------------------------------------
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
@@ -144,35 +208,35 @@ class StanceModel:
         """Result records from the forward outputs of ``texts``; ``starts`` are the
         texts' offsets in their documents (default 0)."""
         labels = self.config.labels
-        probs = self.calibrated(raw.logits)
         null = self.config.null_label
-        results = []
-        for i, text in enumerate(texts):
-            offset = starts[i] if starts is not None else 0
-            best = int(probs[i].argmax())
-            label = labels[best]
-            secondary = sorted(
-                (
-                    j
-                    for j, name in enumerate(labels)
-                    if j != best
-                    and name != null
-                    and raw.acts[i, j] >= self.config.act_thresholds.get(name, 0.5)
-                ),
-                key=lambda j: -raw.acts[i, j],
+        probs = self.calibrated(raw.logits)
+        best = probs.argmax(axis=1)
+        secondary = self._secondary(raw.acts, best)
+        roles = [
+            (
+                k,
+                self.config.span_thresholds.get(role, 0.5),
+                self.config.span_inside_bias.get(role, 0.0),
             )
+            for k, role in enumerate(SPAN_ROLES)
+        ]
+        tops = best.tolist()
+        decode = [
+            i
+            for i, top in enumerate(tops)
+            if labels[top] != null and raw.span_logits[i] is not None
+        ]
+        spans_of = dict(zip(decode, raw.span_probabilities(decode)))
+        results = []
+        for i, (text, top, row) in enumerate(zip(texts, tops, probs.tolist())):
+            offset = starts[i] if starts is not None else 0
+            label = labels[top]
             speaker = target = None
-            if label != null and raw.spans[i] is not None:
+            spans = spans_of.get(i)
+            if spans is not None:
                 speaker, target = (
-                    _span(
-                        text,
-                        raw.encodings[i],
-                        raw.spans[i][:, k],
-                        offset,
-                        self.config.span_thresholds.get(role, 0.5),
-                        self.config.span_inside_bias.get(role, 0.0),
-                    )
-                    for k, role in enumerate(SPAN_ROLES)
+                    _span(text, raw.encodings[i], spans[:, k], offset, threshold, bias)
+                    for k, threshold, bias in roles
                 )
             results.append(
                 SentenceResult(
@@ -180,15 +244,31 @@ class StanceModel:
                     start=offset,
                     end=offset + len(text),
                     label=label,
-                    score=float(probs[i, best]),
-                    scores={name: float(p) for name, p in zip(labels, probs[i])},
-                    labels=(label, *(labels[j] for j in secondary)),
+                    score=row[top],
+                    scores=dict(zip(labels, row)),
+                    labels=(label, *secondary.get(i, ())),
                     speaker=speaker,
                     target=target,
                     truncated=raw.encodings[i].truncated,
                 )
             )
         return results
+
+    def _secondary(self, acts: np.ndarray, best: np.ndarray) -> dict[int, tuple[str, ...]]:
+        """The secondary acts of the texts that have any: every label but the primary and
+        the null label whose act probability reaches its threshold, likeliest first."""
+        labels = self.config.labels
+        above = np.zeros(acts.shape, dtype=bool)
+        for j, name in enumerate(labels):
+            if name != self.config.null_label:
+                above[:, j] = acts[:, j] >= self.config.act_thresholds.get(name, 0.5)
+        above[np.arange(len(best)), best] = False
+        found = {}
+        for i in np.flatnonzero(above.any(axis=1)).tolist():
+            row = acts[i].tolist()
+            ranked = sorted(np.flatnonzero(above[i]).tolist(), key=lambda j: -row[j])
+            found[i] = tuple(labels[j] for j in ranked)
+        return found
 
     # -- public API ----------------------------------------------------------------------
     def label(self, text: str) -> list[SentenceResult]:
@@ -248,7 +328,9 @@ def load(
     """Load a stancekit model; with no path, the shipped default model.
 
     Args:
-        path: a folder made by ``stancekit train`` or ``stancekit export --format onnx``.
+        path: a folder made by ``stancekit train``, ``stancekit distil`` or ``stancekit
+            export --format onnx``; or a shipped model's name, ``"default"`` (None) or
+            ``"fast"``.
         backend: ``"auto"`` (ONNX when the folder holds ``model.onnx`` and no GPU is
             asked for, else torch), ``"onnx"`` (onnxruntime on the CPU; no torch needed)
             or ``"torch"`` (needs the ``train`` extra).
@@ -264,7 +346,7 @@ def load(
         ModelLoadError: the folder or a file in it is missing or does not match.
         MissingExtraError: the torch backend without the ``train`` extra.
     """
-    folder = Path(path) if path is not None else default_model_path()
+    folder = resolve_model_path(path)
     if not folder.is_dir():
         raise ModelLoadError(f"Model folder {folder} does not exist.")
     config = ModelConfig.load(folder)

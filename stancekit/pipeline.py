@@ -4,7 +4,11 @@ A run goes in this order: preflight (the inputs exist and hold something to labe
 output's folder takes files; the output is not overwritten by accident; on resume, the
 journal matches), then the lock on the output, then the model, then the work. Inputs
 are streamed document by document; sentences are labelled in chunks (so that they share
-length-sorted batches) and records are written as each chunk finishes.
+length-sorted batches) and records are written as each chunk finishes. The forward pass
+of a chunk (tokenizer and runner, which release the GIL) runs in a worker thread while
+the main thread reads and segments the next chunk and writes the records of the one
+before; the input items of a chunk are counted and rejected when its records are
+written, so output, rejects and journal move together, in input order.
 
 A record that fails anywhere (decoding, JSON, its type, the segmenter, the tokenizer or
 the model) is rejected alone and the run goes on: it is written to the rejects file with
@@ -18,9 +22,11 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -147,18 +153,51 @@ def label_chunk(
     """Output records (``make_record``) of ``(document, sentences)`` pairs, labelled in
     one pass of length-sorted batches, in document and sentence order; ``on_batch(n)``
     is called as each batch of ``n`` sentences is done."""
-    sentences = [s for _, sents in documents for s in sents]
-    if not sentences:
+    texts = [s.text for _, sents in documents for s in sents]
+    if not texts:
         return []
-    texts = [s.text for s in sentences]
-    raw = model.forward(texts, on_batch=on_batch)
-    results = model.postprocess(texts, raw, [s.start for s in sentences])
+    return _records(model, documents, model.forward(texts, on_batch=on_batch))
+
+
+def _records(model, documents: list[tuple[Document, list]], raw) -> list[dict]:
+    """Output records of ``(document, sentences)`` pairs from the forward outputs of
+    their sentences (``model.forward``), in document and sentence order."""
+    sentences = [s for _, sents in documents for s in sents]
+    results = model.postprocess([s.text for s in sentences], raw, [s.start for s in sentences])
     records, pos = [], 0
     for doc, sents in documents:
         for number in range(len(sents)):
             records.append(make_record(doc.id, doc.source, number, results[pos]))
             pos += 1
     return records
+
+
+@dataclass(frozen=True, slots=True)
+class _Segmented:
+    """A document read ahead: its units to label and how many over-long stretches were
+    cut, or why the segmenter failed."""
+
+    doc: Document
+    sentences: list
+    cut: int = 0
+    failure: RowError | None = None
+
+
+@dataclass
+class _Chunk:
+    """Input items read ahead of their labelling: every item in input order (file ends,
+    bad rows, segmented documents), the documents with units to label, the number of
+    the last item, and the forward pass of the documents' units (in the worker)."""
+
+    items: list = field(default_factory=list)
+    documents: list[tuple[Document, list]] = field(default_factory=list)
+    sentences: int = 0
+    end: int = 0
+    forward: Future | None = None
+
+
+class _Stopped(Exception):
+    """Ends a forward pass in the worker after its current batch: the run has stopped."""
 
 
 def label_files(
@@ -216,7 +255,7 @@ def label_files(
         DataError: a bad record, with ``errors="raise"``.
         TooManyRejects: more than ``max_errors`` records were rejected.
     """
-    from .model import StanceModel, default_model_path
+    from .model import StanceModel, resolve_model_path
 
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}.")
@@ -231,7 +270,7 @@ def label_files(
     if isinstance(model, StanceModel):
         model_path = str(model.path) if model.path else None
     else:
-        model_path = str(Path(model) if model else default_model_path())
+        model_path = str(resolve_model_path(model))
     options = {
         "split": split,
         "text_field": text_field,
@@ -341,34 +380,72 @@ class _Run:
                 "and the files, then run again (with --resume to keep what is done)."
             )
 
-    def document(self, doc: Document, split: bool) -> list | None:
-        """The units of a document to label, or None if it was rejected."""
+    def segment(self, doc: Document, split: bool) -> _Segmented:
+        """The units of a document to label (none yet counted or rejected)."""
         try:
             sents = sentences_of(doc.text, split)
         except Exception as exc:  # a segmenter bug must not stop the run
             problem = f"the segmenter failed ({type(exc).__name__}: {exc}); record skipped."
-            self.reject(
-                RowError(DataError(problem, doc.source, doc.line), "segment", doc.id, doc.text)
-            )
-            return None
+            error = DataError(problem, doc.source, doc.line)
+            return _Segmented(doc, [], failure=RowError(error, "segment", doc.id, doc.text))
         if split:
             sents, cut = cut_long(doc.text, sents)
-            if cut:
-                self.summary.long_units += cut
-                self.summary.notes.append(
-                    f"{doc.id}: {cut} stretch(es) of over {LONG_UNIT} characters without a "
-                    f"sentence break, labelled in pieces of at most {PIECE} characters."
-                )
-        return sents
+            return _Segmented(doc, sents, cut)
+        return _Segmented(doc, sents)
 
-    def label(self, pending: list[tuple[Document, list]], on_batch) -> list[dict]:
-        """Records of the pending documents; if the chunk fails, each document is tried
+    def chunks(self, events: Iterator, split: bool, size: int) -> Iterator[_Chunk]:
+        """The input items after those an earlier run did, segmented, in chunks of at
+        least ``size`` units (but the last); the last chunk may hold no documents."""
+        chunk, index = _Chunk(), 0
+        for item in events:
+            index += 1
+            if index <= self.summary.resumed_from:
+                continue
+            if not isinstance(item, Document):
+                chunk.items.append(item)
+                continue
+            item = self.segment(item, split)
+            chunk.items.append(item)
+            if item.sentences:
+                chunk.documents.append((item.doc, item.sentences))
+                chunk.sentences += len(item.sentences)
+                if chunk.sentences >= size:
+                    chunk.end = index
+                    yield chunk
+                    chunk = _Chunk()
+        chunk.end = index
+        yield chunk
+
+    def count(self, item) -> None:
+        """Count an input item in the summary, and reject it if it is bad."""
+        summary = self.summary
+        if item == "file-done":
+            summary.files += 1
+        elif isinstance(item, RowError):
+            self.reject(item)
+        else:
+            summary.documents += 1
+            if item.failure is not None:
+                self.reject(item.failure)
+            elif not item.sentences:
+                summary.empty_documents += 1
+            elif item.cut:
+                summary.long_units += item.cut
+                summary.notes.append(
+                    f"{item.doc.id}: {item.cut} stretch(es) of over {LONG_UNIT} characters "
+                    f"without a sentence break, labelled in pieces of at most {PIECE} characters."
+                )
+
+    def label(self, chunk: _Chunk) -> list[dict]:
+        """Records of the chunk's documents; if the chunk fails, each document is tried
         alone and those that fail are rejected."""
+        if not chunk.documents:
+            return []
         try:
-            return label_chunk(self.model, pending, on_batch=on_batch)
+            return _records(self.model, chunk.documents, chunk.forward.result())
         except Exception:
             records = []
-            for doc, sents in pending:
+            for doc, sents in chunk.documents:
                 try:
                     records += label_chunk(self.model, [(doc, sents)])
                 except Exception as exc:
@@ -382,55 +459,49 @@ class _Run:
         from tqdm import tqdm
 
         summary, files = self.summary, self.files
-        skip = summary.resumed_from
         started = time.time() - summary.seconds
         disable = not progress if progress is not None else None
         bar = tqdm(desc="labelling", unit=" sent", disable=disable)
-        pending: list[tuple[Document, list]] = []
-        count = index = 0
+        worker = ThreadPoolExecutor(1, thread_name_prefix="stancekit-forward")
+        stopped = threading.Event()
 
-        def flush() -> None:
-            nonlocal pending, count
-            for record in self.label(pending, bar.update):
-                self.writer.write(record)
-                summary.labels[record["label"]] += 1
-                summary.sentences += 1
+        def on_batch(n: int) -> None:
+            bar.update(n)
+            if stopped.is_set():
+                raise _Stopped
+
+        def finish(chunk: _Chunk) -> None:
+            for item in chunk.items:
+                self.count(item)
+            records = self.label(chunk)
+            self.writer.write_many(records)
             self.writer.flush()
-            pending, count = [], 0
+            summary.labels.update(record["label"] for record in records)
+            summary.sentences += len(records)
             if files:
                 summary.seconds = time.time() - started
-                files.commit(index, summary.as_dict())
+                files.commit(chunk.end, summary.as_dict())
 
         try:
-            for item in events:
-                index += 1
-                if index <= skip:
-                    continue
-                if item == "file-done":
-                    summary.files += 1
-                elif isinstance(item, RowError):
-                    self.reject(item)
-                else:
-                    summary.documents += 1
-                    sents = self.document(item, split)
-                    if sents is None:
-                        continue
-                    if not sents:
-                        summary.empty_documents += 1
-                        continue
-                    pending.append((item, sents))
-                    count += len(sents)
-                    if count >= chunk_sentences:
-                        flush()
-            flush()
+            ahead = None
+            for chunk in self.chunks(events, split, chunk_sentences):
+                if chunk.documents:
+                    texts = [s.text for _, sents in chunk.documents for s in sents]
+                    chunk.forward = worker.submit(self.model.forward, texts, on_batch=on_batch)
+                if ahead is not None:
+                    finish(ahead)
+                ahead = chunk
+            finish(ahead)
             summary.seconds = time.time() - started
             if summary.rejected and self.rejects_path:
                 summary.rejects_path = self.rejects_path
             if files:
-                files.finish(index, summary.as_dict(), self.model.labels)
+                files.finish(ahead.end, summary.as_dict(), self.model.labels)
             else:
                 self.writer.close()
         finally:
+            stopped.set()
+            worker.shutdown(cancel_futures=True)
             bar.close()
             if files:
                 files.close()

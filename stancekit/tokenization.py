@@ -77,10 +77,10 @@ class Tokenizer:
             return []
         out = []
         for enc in self.backend.encode_batch(list(texts), add_special_tokens=True):
-            ids, offsets = enc.ids, enc.offsets
+            ids, offsets = enc.ids, enc.offsets  # fresh lists (of ints, of tuples)
             truncated = len(ids) > max_length
             if truncated:
                 ids = ids[: max_length - 1] + ids[-1:]
                 offsets = offsets[: max_length - 1] + offsets[-1:]
-            out.append(Encoding(list(ids), [tuple(o) for o in offsets], truncated))
+            out.append(Encoding(ids, offsets, truncated))
         return out

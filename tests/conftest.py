@@ -94,3 +94,17 @@ def tiny_base(tmp_path_factory):
     )
     BertModel(config).save_pretrained(folder)
     return str(folder)
+
+
+def assert_golden(model, golden: list[dict]) -> None:
+    """``model`` gives the golden outputs (``tests/golden/build.py``): the same labels and
+    spans, probabilities within 2e-3."""
+    import numpy as np
+
+    results = model.label_sentences([g["text"] for g in golden])
+    assert [r.label for r in results] == [g["label"] for g in golden]
+    got = np.array([[r.scores[k] for k in model.labels] for r in results])
+    want = np.array([[g["scores"][k] for k in model.labels] for g in golden])
+    np.testing.assert_allclose(got, want, atol=2e-3)
+    spans = [(r.speaker and r.speaker.text, r.target and r.target.text) for r in results]
+    assert spans == [(g["speaker"], g["target"]) for g in golden]

@@ -12,6 +12,8 @@ import pytest
 
 import stancekit
 
+from .conftest import assert_golden
+
 GOLDEN = Path(__file__).resolve().parent / "golden" / "shipped.jsonl"
 TEXTS = [
     "Ghana rejected the claims made by the opposition.",
@@ -43,13 +45,7 @@ def test_every_backend_reproduces_the_golden_outputs(backend, golden, request):
     give the golden labels and spans, and probabilities within 2e-3."""
     model = request.getfixturevalue(backend)
     assert model.precision == "fp32"
-    results = model.label_sentences([g["text"] for g in golden])
-    assert [r.label for r in results] == [g["label"] for g in golden]
-    got = np.array([[r.scores[k] for k in model.labels] for r in results])
-    want = np.array([[g["scores"][k] for k in model.labels] for g in golden])
-    np.testing.assert_allclose(got, want, atol=2e-3)
-    spans = [(r.speaker and r.speaker.text, r.target and r.target.text) for r in results]
-    assert spans == [(g["speaker"], g["target"]) for g in golden]
+    assert_golden(model, golden)
 
 
 def test_a_sentence_gets_the_same_result_whatever_its_batch(shipped_model, golden):

@@ -224,7 +224,14 @@ def distil(
     from ..model import StanceModel
     from ..spans import IGNORE
     from .export import export_onnx
-    from .fit import _seed_everything, _targets, _train_batches, calibrate, model_card
+    from .fit import (
+        _optimizer,
+        _seed_everything,
+        _targets,
+        _train_batches,
+        calibrate,
+        model_card,
+    )
     from .torch_backend import TorchRunner, load_network, save_model
 
     args = args or DistillationArguments()
@@ -260,14 +267,10 @@ def distil(
     act_mask = torch.tensor([label != null for label in labels], dtype=torch.float32)
 
     params = [p for p in network.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.01)
     rng = random.Random(args.seed)
     steps_per_epoch = -(-len(encodings) // args.batch_size)
     total = steps_per_epoch * args.epochs
-    warmup = max(1, int(0.06 * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
-    )
+    optimizer, scheduler = _optimizer(params, args.learning_rate, total)
     checkpoints = {
         round(steps_per_epoch * (k + 1) / args.evaluations) for k in range(args.evaluations)
     }
@@ -386,6 +389,7 @@ def distil(
         "arguments": asdict(args),
         "best_epoch": best[2][0],
         "best_step": best[2][1],
+        "onnx_precision": args.precision,
         "history": history,
         "seconds": round(time.time() - started, 1),
     }

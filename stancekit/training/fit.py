@@ -152,6 +152,19 @@ def _train_batches(encodings, batch_size: int, rng: random.Random) -> list[list[
     return out
 
 
+def _optimizer(params: list, learning_rate: float, total: int) -> tuple:
+    """AdamW (weight decay 0.01) and its schedule: linear warm-up over the first 6% of
+    the ``total`` steps, then linear decay to zero."""
+    import torch
+
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.01)
+    warmup = max(1, int(0.06 * total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
+    )
+    return optimizer, scheduler
+
+
 def train(
     data: Any,
     output: str | Path | None = None,
@@ -234,14 +247,10 @@ def train(
     encodings = tokenizer.encode([e.text for e in examples], args.max_length)
     y, acts, tags = _targets(examples, encodings, labels, null)
     params = [p for p in network.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=0.01)
     rng = random.Random(args.seed)
     steps_per_epoch = -(-len(examples) // args.batch_size)
     total = steps_per_epoch * args.epochs
-    warmup = max(1, int(0.06 * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
-    )
+    optimizer, scheduler = _optimizer(params, args.learning_rate, total)
     act_mask = torch.tensor([label != null for label in labels], dtype=torch.float32, device=device)
     pad = tokenizer.pad_id
 
@@ -470,6 +479,15 @@ def recalibrate(
     return metrics
 
 
+#: How each ONNX precision computes, for model cards.
+_GRAPHS = {
+    "fp32": "fp32 arithmetic on weights stored in fp16",
+    "int8": "dynamic int8: activation scales computed per batch",
+    "int8-static": "static int8, embedding tables included: activation scales fitted once, "
+    "so a sentence's result does not depend on its batch",
+}
+
+
 def model_card(config: ModelConfig) -> str:
     """A Markdown model card: data, training command, dev metrics, known limits."""
     from ..evaluation import format_report
@@ -494,14 +512,30 @@ def model_card(config: ModelConfig) -> str:
         f"- Sentence pooling: {config.pooling}"
         + (" (exportable with `stancekit export --format hf`)" if config.pooling == "cls" else ""),
         "- Speaker/target span heads: " + (f"yes ({config.span_head})" if config.spans else "no"),
-        "- Files: `model.onnx` (ONNX graph, fp32 arithmetic on weights stored in fp16: what "
-        "`stancekit.load(folder)` runs, with no torch), `model.safetensors` (the trained weights on the base, for "
-        '`backend="torch"`), `tokenizer.json`, `config.json`',
+        f"- Files: `model.onnx` (ONNX graph, {_GRAPHS[t.get('onnx_precision', 'fp32')]}: what "
+        "`stancekit.load(folder)` runs, with no torch), "
+        + (
+            '`model.safetensors` (the trained weights on the base, for `backend="torch"`), '
+            if t.get("torch_weights", True)
+            else "no torch weights (this folder runs on the onnx backend only), "
+        )
+        + "`tokenizer.json`, `config.json`",
         f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
         f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
         f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",
         f"- Calibration temperature (fitted on dev): {config.temperature:.4f}",
     ]
+    if t.get("teacher"):
+        source = t["distilled_from"]
+        layers = t["arguments"]["layers"]
+        lines.insert(
+            3,
+            f"- Distilled from `{t['teacher']}` (`stancekit.training.distil`): the student "
+            f"starts from the teacher's encoder layers {list(layers)} ({len(layers)} of them) and "
+            f"heads, and learnt the teacher's stance, act and span probabilities on "
+            f"{source['sentences']:,} unlabelled sentences, plus the gold labels of "
+            f"{source['labelled']:,} labelled ones",
+        )
     if config.label_bias:
         lines.append(
             "- Label biases (fitted on dev): "
