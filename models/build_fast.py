@@ -159,7 +159,10 @@ def students(args) -> None:
         row = student(name, args.limit, 1, WORK / "students" / name)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    (WORK / "students.json").write_text(json.dumps(rows, indent=2))
+    path = WORK / "students.json"
+    earlier = json.loads(path.read_text()) if path.is_file() else []
+    rows = [r for r in earlier if r["shape"] not in {row["shape"] for row in rows}] + rows
+    path.write_text(json.dumps(rows, indent=2))
     print(
         "| shape | teacher layers | real dev macro-F1 | speaker token-F1 | sentences/s (real dev, in process) | training s |"
     )
@@ -169,6 +172,20 @@ def students(args) -> None:
             f"| {r['shape']} | {r['layers']} | {r['real_dev_macro_f1']:.4f} | "
             f"{r['real_dev_speaker_f1']:.4f} | {r['real_dev_sentences_per_s']} | {r['training_seconds']} |"
         )
+
+
+def finish_card(folder: Path, target: Path) -> None:
+    """The shipped folder's config and card: no torch weights ship (the ONNX graph is
+    the model), and no path names this machine."""
+    from stancekit.config import CARD_NAME, ModelConfig
+    from stancekit.training import model_card
+
+    config = ModelConfig.load(folder)
+    text = json.dumps(config.training).replace(str(ROOT) + "/", "")
+    config.training = json.loads(text)
+    config.training["torch_weights"] = False
+    config.save(target)
+    (target / CARD_NAME).write_text(model_card(config), "utf-8")
 
 
 def ship(args) -> None:
@@ -181,8 +198,9 @@ def ship(args) -> None:
     target = ROOT / "models" / "fast"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for name in ("model.onnx", "config.json", "tokenizer.json", "README.md"):
+    for name in ("model.onnx", "tokenizer.json"):
         shutil.copyfile(folder / name, target / name)
+    finish_card(folder, target)
     print(
         f"-> {target}; now record its figures: python benchmarks/realtext.py models/fast --record"
     )

@@ -192,5 +192,5 @@ def _type_problem(annotation: str, value: Any) -> str | None:
 
 
 def _is_bool_number(value: Any, kind) -> bool:
-    """True for a JSON true/false where a number is expected."""
-    return isinstance(value, bool) and kind is not bool
+    """True for a JSON true/false where a number is expected (not where anything is)."""
+    return isinstance(value, bool) and kind not in (bool, object)

@@ -1,4 +1,4 @@
-"""The shipped model loads from an installed wheel, not only from a checkout."""
+"""The shipped models load from an installed wheel, not only from a checkout."""
 
 import subprocess
 import sys
@@ -14,7 +14,8 @@ def test_default_model_loads_from_installed_wheel(tmp_path):
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
     code = (
         "import stancekit; m = stancekit.load(); print(stancekit.__file__); print(m.path); "
-        "print(' '.join(r.label for r in m.label('Ghana rejected the claims. It pledged aid to Togo.')))"
+        "print(' '.join(r.label for r in m.label('Ghana rejected the claims. It pledged aid to Togo.'))); "
+        "print(stancekit.load('fast').path)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -24,6 +25,7 @@ def test_default_model_loads_from_installed_wheel(tmp_path):
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr
-    module, path, labels = out.stdout.splitlines()
+    module, path, labels, fast = out.stdout.splitlines()
     assert module.startswith(str(site)) and path == str(site / "stancekit" / "default_model")
     assert labels == "reject pledge"
+    assert fast == str(site / "stancekit" / "fast_model")
