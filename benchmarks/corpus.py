@@ -446,7 +446,11 @@ def main() -> None:
         gflop = a.get("graph_gflop", a["formula_gflop"])
         if row["backend"] == "transformers":  # no span or act heads in the HF export
             gflop = a["classifier_gflop"]
-        peak = cpu["int8_peak_gops"] if row["precision"] == "int8" else cpu["fp32_peak_gflops"]
+        peak = (
+            cpu["int8_peak_gops"]
+            if row["precision"].startswith("int8")
+            else cpu["fp32_peak_gflops"]
+        )
         row["gflop_per_sentence"] = gflop
         row["gops"] = gflop * row["sentences_per_s"]
         row["peak_gops"] = peak

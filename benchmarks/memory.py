@@ -102,7 +102,7 @@ def main() -> None:
     print(
         f"Corpus: {size:.0f} MB JSONL{' (worst case: every sentence over 256 tokens)' if args.worst_case else ''}, "
         f"about {sentences:,} sentences. Model {args.model}. "
-        f"{'Run completed' if finished else f'Run stopped after {args.max_seconds:.0f} s'}.\n"
+        f"{'Run completed' if finished else f'Run stopped after {seconds:.0f} s, before the end'}.\n"
     )
     print("| elapsed (s) | sentences written | RSS (MB) |\n|---|---|---|")
     for elapsed, written, now in timeline:
