@@ -111,7 +111,7 @@ def teacher_targets(
     spans: list[np.ndarray] = []
     lengths = np.zeros(n, dtype=np.int64)
     has_spans = teacher.config.spans
-    bar = tqdm(total=n, desc="teacher", unit="sent", disable=not progress if progress else True)
+    bar = tqdm(total=n, desc="teacher", unit="sent", disable=not progress)
     for lo in range(0, n, chunk):
         part = texts[lo : lo + chunk]
         raw = teacher.forward(part, on_batch=bar.update)
