@@ -57,6 +57,7 @@ Output: a Markdown report on stdout (and the figures as JSON with --json FILE).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -270,7 +271,10 @@ def graph_matmuls(path: Path) -> dict:
     import onnx
     from onnx import shape_inference
 
-    graph = shape_inference.infer_shapes(onnx.load(str(path))).graph
+    data = path.read_bytes()
+    if path.suffix == ".gz":  # the shipped models' graphs are stored gzip-compressed
+        data = gzip.decompress(data)
+    graph = shape_inference.infer_shapes(onnx.load_from_string(data)).graph
     shapes = {i.name: tuple(i.dims) for i in graph.initializer}
     producer = {out: node for node in graph.node for out in node.output}
     ranks = {
@@ -312,7 +316,7 @@ def graph_matmuls(path: Path) -> dict:
 
 def arithmetic(model, texts: list[str]) -> dict:
     """Mean tokens, config shape and GFLOP per sentence (formula and graph) of a model."""
-    from stancekit.runners import ONNX_NAME
+    from stancekit.runners import onnx_file
 
     encodings = model.tokenizer.encode(texts, model.config.max_length)
     t = sum(len(e.ids) for e in encodings) / len(encodings)
@@ -325,8 +329,8 @@ def arithmetic(model, texts: list[str]) -> dict:
         "formula_gflop": 2 * formula["total"] / 1e9,
         "classifier_gflop": 2 * formula["classifier"] / 1e9,
     }
-    onnx_path = Path(model.path) / ONNX_NAME
-    if onnx_path.is_file():
+    onnx_path = onnx_file(Path(model.path))
+    if onnx_path is not None:
         graph = graph_matmuls(onnx_path)
         macs = (
             graph["per_token"] * t

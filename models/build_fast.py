@@ -198,8 +198,10 @@ def ship(args) -> None:
     target = ROOT / "models" / "fast"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for name in ("model.onnx", "tokenizer.json"):
-        shutil.copyfile(folder / name, target / name)
+    shutil.copyfile(folder / "tokenizer.json", target / "tokenizer.json")
+    # Stored gzip-compressed (lossless; mtime 0 for a reproducible file): 16.0 -> 11.7 MB.
+    graph = gzip.compress((folder / "model.onnx").read_bytes(), mtime=0)
+    (target / "model.onnx.gz").write_bytes(graph)
     finish_card(folder, target)
     print(
         f"-> {target}; now record its figures: python benchmarks/realtext.py models/fast --record"

@@ -21,7 +21,18 @@ import numpy as np
 from .errors import ModelLoadError
 
 ONNX_NAME = "model.onnx"
+#: The same graph gzip-compressed (lossless): how the shipped models are stored, to keep
+#: the package small; it is decompressed in memory when the session loads.
+ONNX_GZ_NAME = "model.onnx.gz"
 BACKENDS = ("auto", "onnx", "torch")
+
+
+def onnx_file(folder: Path) -> Path | None:
+    """The folder's ONNX graph, ``model.onnx`` or else ``model.onnx.gz``; None if neither."""
+    for name in (ONNX_NAME, ONNX_GZ_NAME):
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 class Runner(Protocol):
@@ -57,17 +68,23 @@ class OnnxRunner:
 
         path = Path(path)
         if path.is_dir():
-            path = path / ONNX_NAME
+            path = onnx_file(path) or path / ONNX_NAME
         if not path.is_file():
             raise ModelLoadError(f"No ONNX graph at {path}.")
+        graph: str | bytes = str(path)
+        if path.suffix == ".gz":
+            import gzip
+
+            try:
+                graph = gzip.decompress(path.read_bytes())
+            except (OSError, EOFError) as exc:
+                raise ModelLoadError(f"{path} is not a valid gzip file: {exc}") from None
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
         try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelLoadError(f"{path} is not a valid ONNX graph: {exc}") from None
         self.outputs = [o.name for o in self.session.get_outputs()]
@@ -87,7 +104,7 @@ def resolve_backend(backend: str, folder: Path, device: str | None) -> str:
     if backend != "auto":
         return backend
     wants_gpu = device is not None and not device.startswith("cpu")
-    return "onnx" if (folder / ONNX_NAME).is_file() and not wants_gpu else "torch"
+    return "onnx" if onnx_file(folder) is not None and not wants_gpu else "torch"
 
 
 def open_runner(
@@ -101,7 +118,7 @@ def open_runner(
 ) -> Runner:
     """The runner of ``backend`` (``onnx`` or ``torch``) for a model folder."""
     if backend == "onnx":
-        if not (folder / ONNX_NAME).is_file():
+        if onnx_file(folder) is None:
             raise ModelLoadError(
                 f"{folder} has no {ONNX_NAME}. Make one with `stancekit export {folder} "
                 f"--format onnx --output {folder}` (needs the 'train' extra), or use "

@@ -29,10 +29,10 @@ def test_fast_is_a_small_static_int8_graph_without_torch_weights(fast):
     assert sorted(p.name for p in folder.iterdir()) == [
         "README.md",
         "config.json",
-        "model.onnx",
+        "model.onnx.gz",
         "tokenizer.json",
     ]
-    assert (folder / "model.onnx").stat().st_size < 20_000_000
+    assert (folder / "model.onnx.gz").stat().st_size < 20_000_000
 
 
 def test_fast_reproduces_its_golden_outputs(fast):

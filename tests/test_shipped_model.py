@@ -108,11 +108,11 @@ def test_shipped_folder_is_complete_for_both_backends():
     assert {
         "config.json",
         "tokenizer.json",
-        "model.onnx",
+        "model.onnx.gz",
         "model.safetensors",
         "README.md",
     } <= names
-    assert (folder / "model.onnx").stat().st_size < 50e6
+    assert (folder / "model.onnx.gz").stat().st_size < 50e6
 
 
 def test_real_text_accuracy_is_far_above_the_synthetic_only_model(shipped_model):

@@ -29,7 +29,7 @@ def folder(tmp_path):
     src = default_model_path()
     dst = tmp_path / "model"
     dst.mkdir()
-    for name in ("config.json", "model.onnx", "tokenizer.json"):
+    for name in ("config.json", "model.onnx.gz", "tokenizer.json"):
         shutil.copy(src / name, dst / name)
     marker = tmp_path / "unpickled"
     for name in ("pytorch_model.bin", "model.pkl", "training_args.bin"):

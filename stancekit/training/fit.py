@@ -443,7 +443,7 @@ def recalibrate(
 
     from ..config import CARD_NAME, WEIGHTS_NAME
     from ..model import load
-    from ..runners import ONNX_NAME
+    from ..runners import ONNX_GZ_NAME, ONNX_NAME
     from ..tokenization import TOKENIZER_NAME
 
     if isinstance(dev, list) and not dev:
@@ -471,7 +471,7 @@ def recalibrate(
     folder = Path(output) if output is not None else Path(stance_model.path)
     if folder.resolve() != Path(stance_model.path).resolve():
         folder.mkdir(parents=True, exist_ok=True)
-        for name in (WEIGHTS_NAME, ONNX_NAME, TOKENIZER_NAME):
+        for name in (WEIGHTS_NAME, ONNX_NAME, ONNX_GZ_NAME, TOKENIZER_NAME):
             if (Path(stance_model.path) / name).is_file():
                 shutil.copyfile(Path(stance_model.path) / name, folder / name)
     config.save(folder)
