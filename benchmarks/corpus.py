@@ -113,7 +113,21 @@ BACKENDS = {
     ),
 }
 
-MATMULS = {"MatMul", "FusedMatMul", "MatMulInteger", "DynamicQuantizeMatMul", "MatMulNBits"}
+MATMULS = {
+    "MatMul",
+    "FusedMatMul",
+    "MatMulInteger",
+    "MatMulIntegerToFloat",
+    "DynamicQuantizeMatMul",
+    "MatMulNBits",
+}
+#: Fused attention: the input x QKV-weight product (weight is input 1), and the two
+#: attention products (Q x K^T, softmax x V) inside.
+ATTENTIONS = {"Attention", "QAttention"}
+#: Ops that keep their input's rank: followed back to find whether a product's input is
+#: one row per token or per sentence, where shape inference stops at onnxruntime's
+#: fused (contrib) ops.
+PASS_THROUGH = {"QuantizeLinear", "DequantizeLinear", "Cast", "Tanh", "Add", "Mul", "Identity"}
 GEMMS = {"Gemm", "QGemm"}
 QLINEAR = {"QLinearMatMul", "QGemm"}  # weight is input 3, after the input's scale and zero
 
@@ -297,8 +311,27 @@ def graph_matmuls(path: Path) -> dict:
             name = node.input[0]
         return None
 
+    def sentence_level(name: str) -> bool:  # one row per sentence, not per token
+        for _ in range(8):
+            if name in ranks:
+                return ranks[name] == 2
+            node = producer.get(name)
+            if node is None:
+                return False
+            if node.op_type == "Gather" and constant(node.input[1]) == ():
+                return True  # the [CLS] row: hidden[:, 0]
+            if node.op_type not in PASS_THROUGH and node.op_type not in MATMULS:
+                return False
+            name = node.input[0]
+        return False
+
     per_token = per_sentence = attention = 0
     for node in graph.node:
+        if node.op_type in ATTENTIONS:
+            weight = constant(node.input[1])
+            per_token += weight[-2] * weight[-1]
+            attention += 2
+            continue
         if node.op_type not in MATMULS | GEMMS | QLINEAR:
             continue
         a, b = (node.input[0], node.input[3]) if node.op_type in QLINEAR else node.input[:2]
@@ -307,7 +340,7 @@ def graph_matmuls(path: Path) -> dict:
             attention += 1
             continue
         macs = weight[-2] * weight[-1]
-        if ranks.get(a if constant(b) else b) == 2:
+        if sentence_level(a if constant(b) else b):
             per_sentence += macs
         else:
             per_token += macs

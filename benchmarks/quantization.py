@@ -1,16 +1,19 @@
 """Which precision the shipped ONNX graph should have (issue #14): accuracy on the dev
 sets only (the test sets choose nothing), batch invariance and speed of each recipe.
 
-    python benchmarks/quantization.py [--recipes fp32,dynamic,static]
+    python benchmarks/quantization.py [--recipes fp32,dynamic,static] [--model FOLDER]
 
-Recipes, all exported from the shipped model's torch weights (needs the train extra):
+Recipes, all exported from the torch weights of the shipped default model, or of
+``--model`` (e.g. the fast model's distilled student, ``runs/distil/fast``, which
+``models/build_fast.py ship`` writes) (needs the train extra):
 
 - ``fp32``: fp32 arithmetic, weights stored in fp16 (what ships);
 - ``dynamic``: dynamic int8 (per-batch activation scales), ``stancekit export --precision int8``;
 - ``static``: static int8, ``stancekit export --precision int8-static``'s recipe
-  (activation scales calibrated once on 512 training sentences, percentile 99.99;
-  per-channel int8 weights; int8 embedding tables). A min-max calibration was measured
-  too (session 5) and was worse on both dev sets (-0.92 / -3.99 points).
+  (``stancekit/training/quantize.py``: onnxruntime's BERT fusions, per-channel int8
+  weights, activation scales calibrated once on 512 training sentences, percentile
+  99.999, int8 products with fp32 outputs; int8 embedding tables). A min-max calibration
+  was measured too (session 5, an earlier static recipe) and was worse on both dev sets.
 
 For each: macro-F1 on synthetic dev and real dev, the largest change of a probability
 when 60 dev sentences are labelled alone instead of in one batch, and sentences/s of
@@ -60,10 +63,11 @@ def measure(folder: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipes", default="fp32,dynamic,static")
+    parser.add_argument("--model", default="default", help="a model folder with torch weights")
     args = parser.parse_args()
     from stancekit.training.export import export_onnx
 
-    torch_model = stancekit.load(backend="torch", precision="fp32", device="cpu")
+    torch_model = stancekit.load(args.model, backend="torch", precision="fp32", device="cpu")
     tmp = Path(tempfile.mkdtemp(prefix="stancekit-quant-"))
     export_onnx(torch_model, tmp / "fp32", precision="fp32")
     rows = {}

@@ -83,6 +83,9 @@ class OnnxRunner:
         if threads:
             options.intra_op_num_threads = threads
         options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
+        # Lets constant folding dequantize int8-stored embedding tables once, at load
+        # (int8-static graphs); no QDQ node groups are left for it to fuse in our graphs.
+        options.add_session_config_entry("session.disable_quant_qdq", "1")
         try:
             self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
