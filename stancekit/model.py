@@ -8,7 +8,10 @@ spans) into frozen result records. Nothing here imports torch or transformers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,6 +157,7 @@ class StanceModel:
         self.path = path
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
+        self._threads: ThreadPoolExecutor | None = None  # for runners with parallel > 1
 
     @property
     def backend(self) -> str:
@@ -188,13 +192,41 @@ class StanceModel:
         ``on_batch(n)`` is called after each batch of ``n`` texts (progress bars)."""
         encodings = self.tokenizer.encode(texts, self.config.max_length)
         raw = RawOutput.empty(encodings, len(self.config.labels))
-        for idx, ids, mask in batches(
-            encodings, self.batch_size, self.tokenizer.pad_id, max_tokens=self.batch_tokens
-        ):
-            raw.add(idx, self.runner.forward(ids, mask))
-            if on_batch is not None:
-                on_batch(len(idx))
+        parallel = getattr(self.runner, "parallel", 1)
+        size = self.batch_size
+        if parallel > 1 and len(encodings) < size * parallel:  # few texts: a batch a thread
+            size = max(1, -(-len(encodings) // parallel))
+        work = batches(encodings, size, self.tokenizer.pad_id, max_tokens=self.batch_tokens)
+        with contextlib.closing(self._run(work, parallel)) as done:
+            for idx, out in done:
+                raw.add(idx, out)
+                if on_batch is not None:
+                    on_batch(len(idx))
         return raw
+
+    def _run(self, work: Iterator, parallel: int) -> Iterator[tuple[list[int], dict]]:
+        """``(indices, outputs)`` of each batch of ``work``, in order, with up to
+        ``parallel`` batches running at once on the model's threads. Closing it early
+        (an error, or a stopped run) cancels the batches not yet started."""
+        if parallel <= 1:
+            for idx, ids, mask in work:
+                yield idx, self.runner.forward(ids, mask)
+            return
+        if self._threads is None or self._threads._max_workers != parallel:
+            self._threads = ThreadPoolExecutor(parallel, thread_name_prefix="stancekit-batch")
+        pending: deque = deque()
+        try:
+            for idx, ids, mask in work:
+                pending.append((idx, self._threads.submit(self.runner.forward, ids, mask)))
+                if len(pending) > parallel:
+                    idx, future = pending.popleft()
+                    yield idx, future.result()
+            while pending:
+                idx, future = pending.popleft()
+                yield idx, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
 
     # -- stage 3: postprocess -----------------------------------------------------------
     def calibrated(self, logits: np.ndarray) -> np.ndarray:
@@ -338,9 +370,10 @@ def load(
             available. Naming a GPU makes ``auto`` pick torch.
         precision: torch backend only: ``"auto"`` (bf16 on GPUs, fp32 on CPUs),
             ``"fp32"`` or ``"bf16"``. An ONNX graph has the precision
-            it was exported with (the shipped one: int8).
+            it was exported with (the shipped default: fp32; fast: int8-static).
         batch_size: sentences per forward pass.
-        threads: onnx backend only: CPU threads (default: one per core).
+        threads: onnx backend only: CPU threads, each running one batch at a time
+            (default: one per core this process may use).
 
     Raises:
         ModelLoadError: the folder or a file in it is missing or does not match.

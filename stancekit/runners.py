@@ -13,6 +13,7 @@ Tokenisation, batching, calibration and postprocessing are the same code for bot
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -35,12 +36,22 @@ def onnx_file(folder: Path) -> Path | None:
     return None
 
 
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity mask, e.g. under taskset or a
+    container's cpuset), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 class Runner(Protocol):
     """What ``StanceModel`` needs from a backend."""
 
     backend: str
     device: str
     precision: str
+    parallel: int  # batches ``StanceModel.forward`` may run at once (threads calling forward)
 
     def forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         """Logits for one padded batch: ``stance`` and ``acts`` (batch x labels) and,
@@ -51,13 +62,20 @@ class Runner(Protocol):
 class OnnxRunner:
     """Runs a model folder's ``model.onnx`` with onnxruntime on the CPU.
 
+    The CPU is used by running ``parallel`` batches at once, each on one thread (the
+    calling thread: onnxruntime releases the GIL), rather than splitting each batch's
+    matrix products across threads: small products scale poorly across cores (the fast
+    model: 672 sentences/s on one thread, 1,085 on two), while batches are independent
+    (``stancekit label`` with the fast model: 1.3x, `benchmarks/stages.py`).
+    ``StanceModel.forward`` schedules the batches.
+
     Args:
         path: the ONNX file, or a folder holding ``model.onnx``.
-        threads: intra-op threads (default: onnxruntime's choice, one per core).
+        threads: CPU threads, i.e. batches in flight (default: one per core this
+            process may use).
         spinning: let idle intra-op threads spin, waiting for work, instead of
             sleeping. Off by default: labelling runs Python (postprocessing, writing)
-            beside the forward pass, and spinning threads take the cores it needs (on a
-            2-core CPU shared with other work, off was 1.3-1.4x faster).
+            beside the forward pass, and spinning threads take the cores it needs.
     """
 
     backend = "onnx"
@@ -79,9 +97,13 @@ class OnnxRunner:
                 graph = gzip.decompress(path.read_bytes())
             except (OSError, EOFError) as exc:
                 raise ModelLoadError(f"{path} is not a valid gzip file: {exc}") from None
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}.")
+        #: Batches run at once, each on one thread.
+        self.parallel = threads or available_cores()
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
         # Lets constant folding dequantize int8-stored embedding tables once, at load
         # (int8-static graphs); no QDQ node groups are left for it to fuse in our graphs.

@@ -136,3 +136,49 @@ def test_write_many_writes_what_write_writes(shipped_model, tmp_path, fmt):
     many.write_many(records)
     one.close(), many.close()
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_batches_run_in_parallel_threads_in_order_and_alike():
+    """An ONNX model runs ``threads`` batches at once, each on one thread, and gives
+    every text the result it gets with one thread, in input order."""
+    import stancekit
+
+    texts = [r["text"] for r in ROWS if isinstance(r["text"], str) and r["text"].strip()] * 9
+    one = stancekit.load("fast", threads=1, batch_size=4)
+    three = stancekit.load("fast", threads=3, batch_size=4)
+    assert (one.runner.parallel, three.runner.parallel) == (1, 3)
+    seen = set()
+    real = three.runner.forward
+
+    def forward(ids, mask):
+        seen.add(threading.current_thread().name)
+        return real(ids, mask)
+
+    three.runner.forward = forward
+    np.testing.assert_allclose(three.predict_proba(texts), one.predict_proba(texts), atol=1e-6)
+    assert len(seen) == 3 and all(name.startswith("stancekit-batch") for name in seen)
+    # few texts: split so that every thread gets a batch
+    assert np.allclose(three.predict_proba(texts[:3]), one.predict_proba(texts[:3]), atol=1e-6)
+
+
+def test_a_stopped_forward_pass_starts_no_more_batches():
+    import stancekit
+
+    model = stancekit.load("fast", threads=2, batch_size=1)
+    calls = []
+    real = model.runner.forward
+    model.runner.forward = lambda ids, mask: calls.append(1) or real(ids, mask)
+
+    def stop(n):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        model.forward(["Seoul warned Pyongyang."] * 40, on_batch=stop)
+    assert len(calls) <= 4  # the batches in flight when it stopped, not the 40
+
+
+def test_threads_must_be_positive():
+    import stancekit
+
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        stancekit.load("fast", threads=0)

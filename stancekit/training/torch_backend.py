@@ -110,6 +110,7 @@ class TorchRunner:
     """
 
     backend = "torch"
+    parallel = 1  # one batch at a time: torch spreads each batch over the cores (or GPU)
 
     def __init__(
         self,
