@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,15 +36,10 @@ import stancekit
 from stancekit.evaluation import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "models"))
+from build_default import calibration_texts  # noqa: E402  (the shipped default's sample)
+
 DEV_SETS = {"synthetic dev": ROOT / "data/dev.jsonl", "real dev": ROOT / "data/real/dev.jsonl"}
-
-
-def calibration_texts() -> list[str]:
-    """512 training sentences (synthetic and real), shuffled: the static scales' sample."""
-    texts = [json.loads(x)["text"] for x in (ROOT / "data/train.jsonl").open(encoding="utf-8")]
-    texts += [json.loads(x)["text"] for x in (ROOT / "data/real/train.jsonl").open()]
-    random.Random(0).shuffle(texts)
-    return texts[:512]
 
 
 def measure(folder: Path) -> dict:

@@ -185,6 +185,7 @@ def finish_card(folder: Path, target: Path) -> None:
     text = json.dumps(config.training).replace(str(ROOT) + "/", "")
     config.training = json.loads(text)
     config.training["torch_weights"] = False
+    config.training["onnx_file"] = "model.onnx.gz"
     config.save(target)
     (target / CARD_NAME).write_text(model_card(config), "utf-8")
 

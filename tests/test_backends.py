@@ -1,5 +1,5 @@
-"""The shipped int8 ONNX graph (the default backend), the torch backend, their agreement
-with committed golden outputs, and `stancekit export`."""
+"""The shipped static int8 ONNX graph (the default backend), the torch backend, their
+agreement with committed golden outputs, and `stancekit export`."""
 
 import json
 import stat
@@ -14,7 +14,8 @@ import stancekit
 
 from .conftest import assert_golden
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "shipped.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "shipped.jsonl"
 TEXTS = [
     "Ghana rejected the claims made by the opposition.",
     "Japan pledged two million dollars to the relief effort.",
@@ -35,17 +36,25 @@ def torch_model():
 
 
 def test_shipped_model_runs_its_onnx_graph_by_default(shipped_model):
-    assert (shipped_model.backend, shipped_model.precision) == ("onnx", "fp32")
+    assert (shipped_model.backend, shipped_model.precision) == ("onnx", "int8-static")
     assert shipped_model.label_sentences([]) == []
 
 
-@pytest.mark.parametrize("backend", ["shipped_model", "torch_model"])
-def test_every_backend_reproduces_the_golden_outputs(backend, golden, request):
-    """The ONNX graph computes in fp32 from weights stored in fp16, so it and torch fp32
-    give the golden labels and spans, and probabilities within 2e-3."""
-    model = request.getfixturevalue(backend)
-    assert model.precision == "fp32"
-    assert_golden(model, golden)
+def test_shipped_graph_reproduces_the_golden_outputs(shipped_model, golden):
+    assert_golden(shipped_model, golden)
+
+
+def test_torch_fp32_agrees_with_the_static_int8_graph(torch_model, golden):
+    """int8 moves probabilities a little (the median by 0.002) and flips a label only
+    where the model hesitates: 3 of the 300 golden sentences."""
+    assert torch_model.precision == "fp32"
+    results = torch_model.label_sentences([g["text"] for g in golden])
+    same = [r.label == g["label"] for r, g in zip(results, golden)]
+    assert sum(same) >= 0.97 * len(golden)
+    got = np.array([[r.scores[k] for k in torch_model.labels] for r in results])
+    want = np.array([[g["scores"][k] for k in torch_model.labels] for g in golden])
+    gaps = np.abs(got - want).max(axis=1)
+    assert np.median(gaps) < 0.01 and gaps.max() < 0.4
 
 
 def test_a_sentence_gets_the_same_result_whatever_its_batch(shipped_model, golden):
@@ -64,9 +73,15 @@ def test_torch_backend_agrees_with_onnx_on_clear_sentences(torch_model, shipped_
 
 
 def test_shipped_onnx_graph_is_the_export_of_the_shipped_weights(torch_model, tmp_path):
+    """``models/build_default.py``'s export, rerun, gives the shipped graph's outputs."""
     from stancekit.training import export_onnx
 
-    export_onnx(torch_model, tmp_path / "again")
+    sys.path.insert(0, str(ROOT / "models"))
+    from build_default import calibration_texts
+
+    export_onnx(
+        torch_model, tmp_path / "again", precision="int8-static", calibration=calibration_texts()
+    )
     again, shipped = stancekit.load(tmp_path / "again"), stancekit.load()
     texts = [json.loads(line)["text"] for line in GOLDEN.open(encoding="utf-8")][:60]
     np.testing.assert_allclose(again.predict_proba(texts), shipped.predict_proba(texts), atol=1e-6)

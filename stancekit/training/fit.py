@@ -510,9 +510,14 @@ def model_card(config: ModelConfig) -> str:
             else ""
         ),
         f"- Sentence pooling: {config.pooling}"
-        + (" (exportable with `stancekit export --format hf`)" if config.pooling == "cls" else ""),
+        + (
+            " (exportable with `stancekit export --format hf`)"
+            if config.pooling == "cls" and t.get("torch_weights", True)
+            else ""
+        ),
         "- Speaker/target span heads: " + (f"yes ({config.span_head})" if config.spans else "no"),
-        f"- Files: `model.onnx` (ONNX graph, {_GRAPHS[t.get('onnx_precision', 'fp32')]}: what "
+        f"- Files: `{t.get('onnx_file', 'model.onnx')}` (ONNX graph, "
+        f"{_GRAPHS[t.get('onnx_precision', 'fp32')]}: what "
         "`stancekit.load(folder)` runs, with no torch), "
         + (
             '`model.safetensors` (the trained weights on the base, for `backend="torch"`), '
