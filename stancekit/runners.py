@@ -104,6 +104,10 @@ class OnnxRunner:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        # No memory arena: with batches running at once, onnxruntime's arena grows to hold
+        # each one's largest activations and keeps them; plain allocation peaked 100 MB
+        # lower labelling 10,000 sentences, at the same speed.
+        options.enable_cpu_mem_arena = False
         options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
         # Lets constant folding dequantize int8-stored embedding tables once, at load
         # (int8-static graphs); no QDQ node groups are left for it to fuse in our graphs.
