@@ -108,6 +108,12 @@ def label(
     ),
     id_field: str = typer.Option("id", "--id-field", help="Id field of .jsonl/.csv inputs."),
     batch_size: int = typer.Option(64, "--batch-size", help="Sentences per forward pass."),
+    threads: int | None = typer.Option(
+        None,
+        "--threads",
+        help="ONNX backend: CPU threads, each running one batch at a time "
+        "(default: one per core this process may use).",
+    ),
     precision: str = typer.Option("auto", "--precision", help="Torch backend: auto, fp32 or bf16."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     device: str | None = typer.Option(
@@ -152,11 +158,14 @@ def label(
         _fail("--resume needs an output file (-o OUT).", 2)
     if resume and force:
         _fail("--resume and --force exclude each other: continue the run, or start over.", 2)
+    if threads is not None and threads < 1:
+        _fail(f"--threads must be at least 1, got {threads}.", 2)
     load_options = {
         "device": device,
         "precision": precision,
         "batch_size": batch_size,
         "backend": backend,
+        "threads": threads,
     }
     try:
         summary = label_files(

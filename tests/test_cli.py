@@ -253,3 +253,14 @@ def test_on_off_options_are_shown_as_flags(command, flag):
     )
     assert done.returncode == 0, done.stderr
     assert re.search(rf"^  {flag}  ", done.stdout, re.M) and "<bool>" not in done.stdout
+
+
+def test_threads_option_gives_the_same_records(seed_records):
+    one = run("label", str(SEED_TEXT), "--threads", "1")
+    assert one.returncode == 0, one.stderr
+    got = [json.loads(line) for line in one.stdout.splitlines()]
+    assert [r["label"] for r in got] == [r["label"] for r in seed_records]
+    for a, b in zip(got, seed_records):
+        assert a["score"] == pytest.approx(b["score"], abs=1e-4)
+    bad = run("label", str(SEED_TEXT), "--threads", "0")
+    assert bad.returncode == 2 and "--threads must be at least 1" in bad.stderr
