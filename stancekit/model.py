@@ -370,7 +370,7 @@ def load(
             available. Naming a GPU makes ``auto`` pick torch.
         precision: torch backend only: ``"auto"`` (bf16 on GPUs, fp32 on CPUs),
             ``"fp32"`` or ``"bf16"``. An ONNX graph has the precision
-            it was exported with (the shipped default: fp32; fast: int8-static).
+            it was exported with (the shipped models: int8-static).
         batch_size: sentences per forward pass.
         threads: onnx backend only: CPU threads, each running one batch at a time
             (default: one per core this process may use).

@@ -64,9 +64,11 @@ class OnnxRunner:
 
     The CPU is used by running ``parallel`` batches at once, each on one thread (the
     calling thread: onnxruntime releases the GIL), rather than splitting each batch's
-    matrix products across threads: small products scale poorly across cores (the fast
-    model: 672 sentences/s on one thread, 1,085 on two), while batches are independent
-    (``stancekit label`` with the fast model: 1.3x, `benchmarks/stages.py`).
+    matrix products across threads: a small model's products and the elementwise
+    kernels between them scale poorly across cores, and a split batch waits for its
+    slowest thread whenever labelling's Python (tokenising, postprocessing, writing)
+    takes a core, while independent batches just go on (``python
+    benchmarks/threads.py`` compares the two on the forward pass alone).
     ``StanceModel.forward`` schedules the batches.
 
     Args:

@@ -51,14 +51,14 @@ def export_onnx(
     - ``int8``: dynamic int8 quantisation of the matrix products (per-channel weights;
       2.1x the fp32 graph end to end on a VNNI CPU; the embedding table in fp16). Its activation
       scales are computed per batch, so a sentence's probabilities move with its batch
-      neighbours (0.06 at most on 60 dev sentences, `benchmarks/quantization.py`): fast, but not
-      reproducible per sentence.
+      neighbours (0.16 at most on 60 dev sentences, `benchmarks/quantization.py`): fast,
+      but not reproducible per sentence.
     - ``int8-static``: static int8 (``stancekit.training.quantize``: fused BERT kernels,
       per-channel int8 weights, int8 products with fp32 outputs): the activation scales
       are fitted once, on ``calibration`` (up to 512 sentences like the text to be labelled,
       99.999th percentile), and frozen into the graph, so a sentence gets the same result
       whatever its batch; the embedding tables are stored in int8 too. What the shipped
-      fast model uses.
+      models use.
 
     The graph records its precision in its metadata (``stancekit_precision``).
 
