@@ -12,7 +12,7 @@ flattened by ``stancekit.writers.flatten``)::
     ds = ray.data.read_json("s3://bucket/articles/")          # rows: {"id", "text", ...}
     labelled = ds.map_batches(
         StanceLabeler,
-        fn_constructor_kwargs={"model": "/shared/models/my-model"},   # default: shipped
+        fn_constructor_kwargs={"model": "/shared/models/my-model", "threads": 2},
         batch_size=256,
         concurrency=8,              # workers; each loads the model once
         num_cpus=2,                 # CPU threads per worker (or num_gpus=1 on GPU nodes)
@@ -46,6 +46,9 @@ class StanceLabeler:
             ``read_json(..., include_paths=True)``); default empty.
         split: False labels each row as one unit, as ``--no-split`` does.
         device, precision, backend, batch_size: as for ``stancekit.load``.
+        threads: ONNX backend: batches in flight, one thread each; give the worker's
+            ``num_cpus`` (default: every core the worker process may use, which
+            oversubscribes a node running several workers).
     """
 
     def __init__(
@@ -60,11 +63,17 @@ class StanceLabeler:
         precision: str = "auto",
         backend: str = "auto",
         batch_size: int = 64,
+        threads: int | None = None,
     ):
         from .model import load
 
         self.model = load(
-            model, device=device, precision=precision, backend=backend, batch_size=batch_size
+            model,
+            device=device,
+            precision=precision,
+            backend=backend,
+            batch_size=batch_size,
+            threads=threads,
         )
         self.text_field, self.id_field, self.source_field = text_field, id_field, source_field
         self.split = split

@@ -77,3 +77,12 @@ def test_missing_text_column_is_named():
     labeler = StanceLabeler(precision="fp32", text_field="body")
     with pytest.raises(KeyError, match="no 'body' column"):
         labeler({"text": ["Kenya accused the rebels."]})
+
+
+def test_threads_reach_the_model():
+    from stancekit.raydata import StanceLabeler
+
+    labeler = StanceLabeler(threads=1)
+    assert labeler.model.runner.parallel == 1
+    rows = labeler({"id": ["a"], "text": ["Kenya accused the rebels of burning the market."]})
+    assert rows["label"] == ["accuse"]
