@@ -44,6 +44,8 @@ def main() -> None:
     python = str(args.venv / "bin" / "python")
     started = time.time()
     editable = () if args.wheel else ("-e",)
+    if args.wheel:  # setuptools builds in ./build and never deletes stale files there
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
     done = run(python, "-m", "pip", "install", "--quiet", *editable, str(ROOT))
     if done.returncode:
         sys.exit(f"pip install failed:\n{done.stderr}")
