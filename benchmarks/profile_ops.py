@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gzip
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
-import onnxruntime as ort
-
 import stancekit
-from stancekit.batching import batches
-from stancekit.runners import onnx_file
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from threads import real_batches, session  # noqa: E402
 
 
 def main() -> None:
@@ -32,28 +29,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args()
-    model = stancekit.load(args.model)
-    path = onnx_file(Path(model.path))
-    graph = path.read_bytes()
-    graph = gzip.decompress(graph) if path.suffix == ".gz" else graph
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = args.threads
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.disable_quant_qdq", "1")
-    options.enable_profiling = True
-    session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-    with (ROOT / "data/real/test.jsonl").open(encoding="utf-8") as fh:
-        texts = [json.loads(line)["text"] for line in fh]
-    encodings = model.tokenizer.encode(texts, model.config.max_length)
-    feeds = [
-        {"input_ids": ids, "attention_mask": mask}
-        for _, ids, mask in batches(encodings, args.batch, model.tokenizer.pad_id, max_tokens=4096)
-    ]
+    graph, feeds, n = real_batches(stancekit.load(args.model), size=args.batch)
+    profiled = session(graph, args.threads, profiling=True)
     started = time.perf_counter()
     for feed in feeds:
-        session.run(None, feed)
+        profiled.run(None, feed)
     seconds = time.perf_counter() - started
-    trace = session.end_profiling()
+    trace = profiled.end_profiling()
     times: collections.Counter = collections.Counter()
     with open(trace, encoding="utf-8") as fh:
         for event in json.load(fh):
@@ -62,8 +44,8 @@ def main() -> None:
     os.remove(trace)
     total = sum(times.values())
     print(
-        f"{args.model}: {len(texts)} real sentences, batches of {args.batch}, "
-        f"{args.threads} thread(s): {len(texts) / seconds:,.0f} sentences/s (profiling on)\n"
+        f"{args.model}: {n} real sentences, batches of {args.batch}, "
+        f"{args.threads} thread(s): {n / seconds:,.0f} sentences/s (profiling on)\n"
     )
     print("| operator | share of kernel time |\n|---|---|")
     for name, micros in times.most_common():

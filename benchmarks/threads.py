@@ -30,13 +30,34 @@ from stancekit.runners import onnx_file
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def session(graph: bytes, threads: int) -> ort.InferenceSession:
+def session(graph: bytes, threads: int, profiling: bool = False) -> ort.InferenceSession:
+    """An onnxruntime session of ``graph`` as the runner opens one, with ``threads``
+    intra-op threads."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.enable_profiling = profiling
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.disable_quant_qdq", "1")
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def real_batches(model, sentences: int | None = None, size: int = 64) -> tuple[bytes, list, int]:
+    """The model's ONNX graph (bytes), the real test set's sentences (repeated up to
+    ``sentences``) as length-sorted feeds of ``size``, and the number of sentences."""
+    path = onnx_file(Path(model.path))
+    graph = path.read_bytes()
+    graph = gzip.decompress(graph) if path.suffix == ".gz" else graph
+    with (ROOT / "data/real/test.jsonl").open(encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    if sentences:
+        texts = (texts * (sentences // len(texts) + 1))[:sentences]
+    encodings = model.tokenizer.encode(texts, model.config.max_length)
+    feeds = [
+        {"input_ids": ids, "attention_mask": mask}
+        for _, ids, mask in batches(encodings, size, model.tokenizer.pad_id, max_tokens=4096)
+    ]
+    return graph, feeds, len(texts)
 
 
 def main() -> None:
@@ -45,18 +66,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=4000)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    model = stancekit.load(args.model)
-    path = onnx_file(Path(model.path))
-    graph = path.read_bytes()
-    graph = gzip.decompress(graph) if path.suffix == ".gz" else graph
-    with (ROOT / "data/real/test.jsonl").open(encoding="utf-8") as fh:
-        texts = [json.loads(line)["text"] for line in fh]
-    texts = (texts * (args.sentences // len(texts) + 1))[: args.sentences]
-    encodings = model.tokenizer.encode(texts, model.config.max_length)
-    feeds = [
-        {"input_ids": ids, "attention_mask": mask}
-        for _, ids, mask in batches(encodings, 64, model.tokenizer.pad_id, max_tokens=4096)
-    ]
+    graph, feeds, n = real_batches(stancekit.load(args.model), args.sentences)
     split, one = session(graph, args.threads), session(graph, 1)
     pool = ThreadPoolExecutor(args.threads)
     ways = {
@@ -68,14 +78,12 @@ def main() -> None:
         ),
         "one: 1 batch at a time on 1 thread": lambda: [one.run(None, f) for f in feeds],
     }
-    print(
-        f"{args.model}: {len(texts)} real sentences, batches of 64; forward pass only, best of 3\n"
-    )
+    print(f"{args.model}: {n} real sentences, batches of 64; forward pass only, best of 3\n")
     print("| way | sentences/s |\n|---|---|")
     for name, run in ways.items():
         run()  # warm up
         best = min(_timed(run) for _ in range(3))
-        print(f"| {name} | {len(texts) / best:,.0f} |")
+        print(f"| {name} | {n / best:,.0f} |")
 
 
 def _timed(run) -> float:
