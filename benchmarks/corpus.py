@@ -57,7 +57,6 @@ Output: a Markdown report on stdout (and the figures as JSON with --json FILE).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -285,10 +284,9 @@ def graph_matmuls(path: Path) -> dict:
     import onnx
     from onnx import shape_inference
 
-    data = path.read_bytes()
-    if path.suffix == ".gz":  # the shipped models' graphs are stored gzip-compressed
-        data = gzip.decompress(data)
-    graph = shape_inference.infer_shapes(onnx.load_from_string(data)).graph
+    from stancekit.runners import graph_bytes
+
+    graph = shape_inference.infer_shapes(onnx.load_from_string(graph_bytes(path))).graph
     shapes = {i.name: tuple(i.dims) for i in graph.initializer}
     producer = {out: node for node in graph.node for out in node.output}
     ranks = {

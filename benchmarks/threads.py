@@ -15,7 +15,6 @@ of 64 as ``stancekit label`` does; forward pass only, best of 3; sentences/s.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,7 @@ import onnxruntime as ort
 
 import stancekit
 from stancekit.batching import batches
-from stancekit.runners import onnx_file
+from stancekit.runners import graph_bytes, onnx_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,9 +44,7 @@ def session(graph: bytes, threads: int, profiling: bool = False) -> ort.Inferenc
 def real_batches(model, sentences: int | None = None, size: int = 64) -> tuple[bytes, list, int]:
     """The model's ONNX graph (bytes), the real test set's sentences (repeated up to
     ``sentences``) as length-sorted feeds of ``size``, and the number of sentences."""
-    path = onnx_file(Path(model.path))
-    graph = path.read_bytes()
-    graph = gzip.decompress(graph) if path.suffix == ".gz" else graph
+    graph = graph_bytes(onnx_file(Path(model.path)))
     with (ROOT / "data/real/test.jsonl").open(encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for line in fh]
     if sentences:

@@ -36,6 +36,23 @@ def onnx_file(folder: Path) -> Path | None:
     return None
 
 
+def graph_bytes(path: Path) -> bytes:
+    """The ONNX graph stored at ``path``, decompressed if it is ``.gz``.
+
+    Raises:
+        ModelLoadError: a ``.gz`` file that is not valid gzip.
+    """
+    data = path.read_bytes()
+    if path.suffix != ".gz":
+        return data
+    import gzip
+
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise ModelLoadError(f"{path} is not a valid gzip file: {exc}") from None
+
+
 def available_cores() -> int:
     """CPU cores this process may use (its affinity mask, e.g. under taskset or a
     container's cpuset), else the machine's count."""
@@ -86,21 +103,14 @@ class OnnxRunner:
     def __init__(self, path: str | Path, threads: int | None = None, spinning: bool = False):
         import onnxruntime as ort
 
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}.")
         path = Path(path)
         if path.is_dir():
             path = onnx_file(path) or path / ONNX_NAME
         if not path.is_file():
             raise ModelLoadError(f"No ONNX graph at {path}.")
-        graph: str | bytes = str(path)
-        if path.suffix == ".gz":
-            import gzip
-
-            try:
-                graph = gzip.decompress(path.read_bytes())
-            except (OSError, EOFError) as exc:
-                raise ModelLoadError(f"{path} is not a valid gzip file: {exc}") from None
-        if threads is not None and threads < 1:
-            raise ValueError(f"threads must be at least 1, got {threads}.")
+        graph = graph_bytes(path)
         #: Batches run at once, each on one thread.
         self.parallel = threads or available_cores()
         options = ort.SessionOptions()

@@ -1,13 +1,12 @@
 """The static int8 recipe (`stancekit.training.quantize`, `--precision int8-static`)."""
 
-import gzip
-
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 from stancekit.model import shipped_model_path
+from stancekit.runners import graph_bytes
 from stancekit.training import quantize
 
 
@@ -85,9 +84,7 @@ def test_freeze_makes_the_scales_constants_and_to_float_fuses_the_products(tmp_p
 
 
 def test_shipped_int8_static_graph_is_fused_with_frozen_scales():
-    graph = onnx.load_from_string(
-        gzip.decompress((shipped_model_path("fast") / "model.onnx.gz").read_bytes())
-    ).graph
+    graph = onnx.load_from_string(graph_bytes(shipped_model_path("fast") / "model.onnx.gz")).graph
     ops = {node.op_type for node in graph.node}
     assert {"QAttention", "MatMulIntegerToFloat", "SkipLayerNormalization"} <= ops
     assert "DynamicQuantizeLinear" not in ops  # no per-batch scales
