@@ -148,22 +148,20 @@ _HALF_FROM = {"fp32": 4096, "int8": 1_000_000, "int8-static": 1_000_000}
 
 def _quantize_static(plain: Path, target: Path, model, network, texts: list[str]) -> None:
     """Static int8 of the fp32 graph ``plain`` (``stancekit.training.quantize``), the
-    activation scales fitted on ``texts`` (up to 512 sentences, batches of 16 sentences of
-    similar length, padding left out)."""
-    import numpy as np
-
+    activation scales fitted on ``texts`` (up to 512 sentences in batches of 16, in order
+    of character length, padding left out). The order is part of the recipe: padding
+    width moves fp32 activations in their last bits, hence the scales, so the shipped
+    graphs are rebuilt byte for byte only with these batches."""
+    from ..batching import batches
     from .quantize import quantize_static
 
     texts = sorted(texts[:CALIBRATION_SENTENCES], key=len)
     encodings = model.tokenizer.encode(texts, CALIBRATION_TOKENS)
-    feeds = []
-    for lo in range(0, len(encodings), 16):
-        part = encodings[lo : lo + 16]
-        ids = np.zeros((len(part), max(len(e.ids) for e in part)), np.int64)
-        mask = np.zeros_like(ids)
-        for row, e in enumerate(part):
-            ids[row, : len(e.ids)], mask[row, : len(e.ids)] = e.ids, 1
-        feeds.append(({"input_ids": ids, "attention_mask": mask}, mask))
+    order = list(range(len(encodings)))
+    feeds = [
+        ({"input_ids": ids, "attention_mask": mask}, mask)
+        for _, ids, mask in batches(encodings, 16, model.tokenizer.pad_id, order=order)
+    ]
     config = network.encoder.config
     quantize_static(
         plain, target, feeds, num_heads=config.num_attention_heads, hidden_size=config.hidden_size
