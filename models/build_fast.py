@@ -205,11 +205,11 @@ def export(args) -> None:
     e.g. reject 0.25 -> 0.75, and lost 1.2 points on that same set: unstable, not kept)."""
     import stancekit
     from stancekit.training import export_onnx
-    from stancekit.training.distil import DistillationArguments
+    from stancekit.training.distil import DistillationArguments, calibration_sample
 
     folder = WORK / "fast"
     texts = [json.loads(line)["text"] for line in open(WORK / "pool.jsonl", encoding="utf-8")]
-    calibration = random.Random(DistillationArguments().seed).sample(texts, 512)
+    calibration = calibration_sample(texts, DistillationArguments().seed)
     model = stancekit.load(folder, backend="torch", precision="fp32", device="cpu")
     export_onnx(model, folder, precision="int8-static", calibration=calibration)
     write_shipped(folder)

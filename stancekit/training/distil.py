@@ -184,6 +184,12 @@ class DistillationArguments:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
 
 
+def calibration_sample(texts: list[str], seed: int) -> list[str]:
+    """The 512 unlabelled sentences (or all, if fewer) a student's static int8 scales are
+    fitted on: the same ones for the same pool and seed, so a re-export rebuilds the graph."""
+    return random.Random(seed).sample(texts, min(len(texts), 512))
+
+
 def pick_layers(encoder, indices: tuple[int, ...]) -> None:
     """Keep the encoder layers ``indices`` (in order) and drop the rest, in place."""
     from torch import nn
@@ -396,6 +402,6 @@ def distil(
     if output is not None:
         save_model(network, config, output, tokenizer, model_card(config))
         model.path = Path(output)
-        calibration = random.Random(args.seed).sample(texts, min(len(texts), 512))
+        calibration = calibration_sample(texts, args.seed)
         export_onnx(model, output, precision=args.precision, calibration=calibration)
     return model
