@@ -37,11 +37,11 @@ def load_sample(name: str) -> list[dict]:
 def batch_rows() -> list[list[dict]]:
     """The samples cut into batches, train documents first, in a fixed shuffled order:
     round 1 (``sample.jsonl.gz``) gives batches 01-16, round 2 (``sample2.jsonl.gz``)
-    17-18, round 3 (``sample3.jsonl.gz``) 19."""
+    17-18, round 3 (``sample3.jsonl.gz``) 19, round 4 (``sample4.jsonl.gz``) 20-27."""
     import random
 
     batches = []
-    for name in ("sample.jsonl.gz", "sample2.jsonl.gz", "sample3.jsonl.gz"):
+    for name in ("sample.jsonl.gz", "sample2.jsonl.gz", "sample3.jsonl.gz", "sample4.jsonl.gz"):
         rows = load_sample(name)
         random.Random(11).shuffle(rows)
         rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])

@@ -16,6 +16,11 @@ and its neighbours (the annotators' context). The output is deterministic:
     python data/real/sample.py            # writes data/real/sample.jsonl.gz
     python data/real/sample.py --round 2  # writes data/real/sample2.jsonl.gz (top-up)
     python data/real/sample.py --round 3  # writes data/real/sample3.jsonl.gz (top-up)
+    python data/real/sample.py --round 4  # writes data/real/sample4.jsonl.gz (training only)
+
+Round 4 adds training data only (documents of the train split): a random part and
+sentences chosen with the shipped model (``ROUND4_PER_POOL``; annotators never see what
+the model said).
 """
 
 from __future__ import annotations
@@ -81,6 +86,22 @@ ROUND3_CUES = {
     r"\bthreaten(s|ed)? to\b|there will be (consequences|a price)",
 }
 ROUND3_PER_POOL = {"ungd": {"warn": 110}, "whitehouse-2021": {"warn": 110}}
+# Round 4 (after model v4: more real training data, train documents only). Besides a
+# random part, sentences are chosen with the shipped default model (v4), so that the new
+# labels fall where v4 errs: ``flagged:LABEL``, sentences v4 labels LABEL (its false
+# acts on real text are the precision problem), and ``near-miss``, sentences v4 labels
+# none with P(none) < 0.7 (acts it may miss). The model reads ROUND4_CANDIDATES
+# sentences of 20-700 characters per pool, drawn at random; annotators never see its output.
+ROUND4_PER_POOL = {
+    "random": 600,
+    "flagged:accuse": 150,
+    "flagged:reject": 150,
+    "flagged:warn": 150,
+    "flagged:pledge": 150,
+    "near-miss": 400,
+}
+ROUND4_CANDIDATES = 30_000
+ROUND4_NEAR_MISS = 0.7
 ROUND2_PER_POOL = {
     "ungd": {"warn": 250, "reject": 120},
     "whitehouse-2021": {"warn": 250, "reject": 120},
@@ -173,9 +194,15 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=HERE / "sample.jsonl.gz")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--round", type=int, default=1, choices=(1, 2, 3), help="2, 3: warn/reject top-ups"
+        "--round",
+        type=int,
+        default=1,
+        choices=(1, 2, 3, 4),
+        help="2, 3: warn/reject top-ups; 4: training data chosen with the shipped model",
     )
     args = parser.parse_args()
+    if args.round == 4:
+        return round4(args)
     if args.round > 1:
         return top_up(args)
     cues = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in CUES.items()}
@@ -190,6 +217,64 @@ def main() -> None:
         candidates = cue_candidates(docs, sents, cues, taken)
         out += draw(rng, docs, sents, candidates, ENRICHED_PER_POOL[pool], "enriched")
     write_rows(args.output, out)
+
+
+def drawn_before(output: Path, rounds: int) -> tuple[set[str], set[str]]:
+    """Ids and texts of every sentence of rounds 1..``rounds``."""
+    ids, texts = set(), set()
+    for n in range(1, rounds + 1):
+        path = output.with_name("sample.jsonl.gz" if n == 1 else f"sample{n}.jsonl.gz")
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                ids.add(row["id"])
+                texts.add(row["text"])
+    return ids, texts
+
+
+def round4(args) -> None:
+    """Round 4: train documents of the two training pools only; a random part, and
+    sentences chosen by what the shipped model (v4) says of them."""
+    import stancekit
+
+    ids, texts = drawn_before(args.output, 3)
+    model = stancekit.load("default")
+    out: list[dict] = []
+    for pool in ("ungd", "whitehouse-2021"):
+        rng = random.Random(f"{args.seed}-{pool}-round4")
+        docs = read_pool(args.pools / f"{pool}.jsonl.gz")
+        sents = sentences_of(docs)
+        fresh = [
+            k
+            for k, (d, i, start, end) in enumerate(sents)
+            if split_of(pool, docs[d]["id"]) == "train"
+            and f"{docs[d]['id']}#{i}" not in ids
+            and docs[d]["text"][start:end] not in texts
+        ]
+        quotas = dict(ROUND4_PER_POOL)
+        taken = set(rng.sample(fresh, quotas.pop("random")))
+        out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
+        bounded = [
+            k
+            for k in fresh
+            if k not in taken and MIN_CHARS <= sents[k][3] - sents[k][2] <= MAX_CHARS
+        ]
+        candidates = rng.sample(bounded, min(ROUND4_CANDIDATES, len(bounded)))
+        results = model.label_sentences(
+            [docs[sents[k][0]]["text"][sents[k][2] : sents[k][3]] for k in candidates]
+        )
+        by_stratum: dict[str, list[int]] = {name: [] for name in quotas}
+        for k, result in zip(candidates, results):
+            if result.label != "none":
+                by_stratum[f"flagged:{result.label}"].append(k)
+            elif result.score < ROUND4_NEAR_MISS:
+                by_stratum["near-miss"].append(k)
+        print(f"{pool}: {len(fresh):,} train sentences not drawn before")
+        for name, n in quotas.items():
+            chosen = rng.sample(by_stratum[name], min(n, len(by_stratum[name])))
+            out.extend(record(docs[sents[k][0]], sents, k, f"enriched4:{name}") for k in chosen)
+            print(f"  {name}: {len(chosen)} of {len(by_stratum[name]):,} candidates")
+    write_rows(args.output.with_name("sample4.jsonl.gz"), out)
 
 
 def top_up(args) -> None:
