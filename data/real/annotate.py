@@ -37,11 +37,12 @@ def load_sample(name: str) -> list[dict]:
 def batch_rows() -> list[list[dict]]:
     """The samples cut into batches, train documents first, in a fixed shuffled order:
     round 1 (``sample.jsonl.gz``) gives batches 01-16, round 2 (``sample2.jsonl.gz``)
-    17-18, round 3 (``sample3.jsonl.gz``) 19, round 4 (``sample4.jsonl.gz``) 20-27."""
+    17-18, round 3 (``sample3.jsonl.gz``) 19, round 4 (``sample4.jsonl.gz``) 20-27, round 5
+    (``sample5.jsonl.gz``) 28-35, round 6 (``sample6.jsonl.gz``, evaluation only) 36-40."""
     import random
 
     batches = []
-    for name in ("sample.jsonl.gz", "sample2.jsonl.gz", "sample3.jsonl.gz", "sample4.jsonl.gz"):
+    for name in [f"sample{n}.jsonl.gz" if n > 1 else "sample.jsonl.gz" for n in range(1, 7)]:
         rows = load_sample(name)
         random.Random(11).shuffle(rows)
         rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])

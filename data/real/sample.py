@@ -16,11 +16,13 @@ and its neighbours (the annotators' context). The output is deterministic:
     python data/real/sample.py            # writes data/real/sample.jsonl.gz
     python data/real/sample.py --round 2  # writes data/real/sample2.jsonl.gz (top-up)
     python data/real/sample.py --round 3  # writes data/real/sample3.jsonl.gz (top-up)
-    python data/real/sample.py --round 4  # writes data/real/sample4.jsonl.gz (training only)
+    python data/real/sample.py --round 4  # sample4.jsonl.gz (training documents only)
+    python data/real/sample.py --round 5  # sample5.jsonl.gz (training documents only)
+    python data/real/sample.py --round 6  # sample6.jsonl.gz (evaluation documents only)
 
-Round 4 adds training data only (documents of the train split): a random part and
+Rounds 4 and 5 add training data only (documents of the train split): a random part and
 sentences chosen with the shipped model (``ROUND4_PER_POOL``; annotators never see what
-the model said).
+the model said). Round 6 adds random sentences to the test and held-out documents.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ ROUND4_PER_POOL = {
     "near-miss": 400,
 }
 ROUND4_CANDIDATES = 30_000
+# Round 6: random sentences of the evaluation splits (test documents; the held-out source).
+ROUND6_RANDOM = {"ungd": 800, "whitehouse-2021": 800, "whitehouse-2009": 400}
 ROUND4_NEAR_MISS = 0.7
 ROUND2_PER_POOL = {
     "ungd": {"warn": 250, "reject": 120},
@@ -197,12 +201,15 @@ def main() -> None:
         "--round",
         type=int,
         default=1,
-        choices=(1, 2, 3, 4),
-        help="2, 3: warn/reject top-ups; 4: training data chosen with the shipped model",
+        choices=(1, 2, 3, 4, 5, 6),
+        help="2, 3: warn/reject top-ups; 4, 5: training data partly chosen with the shipped "
+        "model; 6: random evaluation top-up",
     )
     args = parser.parse_args()
-    if args.round == 4:
-        return round4(args)
+    if args.round in (4, 5):
+        return model_round(args)
+    if args.round == 6:
+        return evaluation_round(args)
     if args.round > 1:
         return top_up(args)
     cues = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in CUES.items()}
@@ -232,25 +239,20 @@ def drawn_before(output: Path, rounds: int) -> tuple[set[str], set[str]]:
     return ids, texts
 
 
-def round4(args) -> None:
-    """Round 4: train documents of the two training pools only; a random part, and
-    sentences chosen by what the shipped model (v4) says of them."""
+def model_round(args) -> None:
+    """Rounds 4 and 5: train documents of the two training pools only; a random part,
+    and sentences chosen by what the shipped model (v4) says of them. Never a sentence
+    (or a sentence text) of an earlier round."""
     import stancekit
 
-    ids, texts = drawn_before(args.output, 3)
+    ids, texts = drawn_before(args.output, args.round - 1)
     model = stancekit.load("default")
     out: list[dict] = []
     for pool in ("ungd", "whitehouse-2021"):
-        rng = random.Random(f"{args.seed}-{pool}-round4")
+        rng = random.Random(f"{args.seed}-{pool}-round{args.round}")
         docs = read_pool(args.pools / f"{pool}.jsonl.gz")
         sents = sentences_of(docs)
-        fresh = [
-            k
-            for k, (d, i, start, end) in enumerate(sents)
-            if split_of(pool, docs[d]["id"]) == "train"
-            and f"{docs[d]['id']}#{i}" not in ids
-            and docs[d]["text"][start:end] not in texts
-        ]
+        fresh = fresh_sentences(docs, sents, ids, texts, splits={"train"})
         quotas = dict(ROUND4_PER_POOL)
         taken = set(rng.sample(fresh, quotas.pop("random")))
         out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
@@ -272,9 +274,38 @@ def round4(args) -> None:
         print(f"{pool}: {len(fresh):,} train sentences not drawn before")
         for name, n in quotas.items():
             chosen = rng.sample(by_stratum[name], min(n, len(by_stratum[name])))
-            out.extend(record(docs[sents[k][0]], sents, k, f"enriched4:{name}") for k in chosen)
+            stratum = f"enriched{args.round}:{name}"
+            out.extend(record(docs[sents[k][0]], sents, k, stratum) for k in chosen)
             print(f"  {name}: {len(chosen)} of {len(by_stratum[name]):,} candidates")
-    write_rows(args.output.with_name("sample4.jsonl.gz"), out)
+    write_rows(args.output.with_name(f"sample{args.round}.jsonl.gz"), out)
+
+
+def fresh_sentences(docs, sents, ids: set[str], texts: set[str], splits: set[str]) -> list[int]:
+    """Indices of the sentences of documents in ``splits`` not drawn before (by id or text)."""
+    return [
+        k
+        for k, (d, i, start, end) in enumerate(sents)
+        if split_of(docs[d]["source"], docs[d]["id"]) in splits
+        and f"{docs[d]['id']}#{i}" not in ids
+        and docs[d]["text"][start:end] not in texts
+    ]
+
+
+def evaluation_round(args) -> None:
+    """Round 6: more random sentences for the evaluation splits only (test documents of
+    the two training pools, and the held-out source), so that precision on the natural
+    mix is measured on more than a handful of flagged sentences. Never used to train."""
+    ids, texts = drawn_before(args.output, args.round - 1)
+    out: list[dict] = []
+    for pool, n in ROUND6_RANDOM.items():
+        rng = random.Random(f"{args.seed}-{pool}-round{args.round}")
+        docs = read_pool(args.pools / f"{pool}.jsonl.gz")
+        sents = sentences_of(docs)
+        fresh = fresh_sentences(docs, sents, ids, texts, splits={"test", "heldout"})
+        taken = sorted(rng.sample(fresh, n))
+        out.extend(record(docs[sents[k][0]], sents, k, "random") for k in taken)
+        print(f"{pool}: {n} random of {len(fresh):,} test sentences not drawn before")
+    write_rows(args.output.with_name(f"sample{args.round}.jsonl.gz"), out)
 
 
 def top_up(args) -> None:
