@@ -22,6 +22,12 @@ from sklearn.metrics import cohen_kappa_score as kappa
 FIELDS = ("label", "also", "speaker", "target")
 
 
+def rounds_of_batch(batch: int) -> str:
+    """Rounds 1-3 (batches 01-19: sampled by cue words) or 4-6 (20-40: random, chosen
+    with model v4, random evaluation top-up), reported apart in ``agreement.json``."""
+    return "rounds 1-3" if batch <= 19 else "rounds 4-6"
+
+
 def agreement(pairs: list[tuple[dict, dict]]) -> dict:
     a = [x["label"] for x, _ in pairs]
     b = [y["label"] for _, y in pairs]
@@ -87,6 +93,7 @@ def write_stats(final: dict[str, list[dict]]) -> None:
 def main() -> None:
     final: dict[str, list[dict]] = defaultdict(list)
     pairs_by_source: dict[str, list] = defaultdict(list)
+    pairs_by_round: dict[str, list] = defaultdict(list)
     done, pending = [], []
     for b, rows in enumerate(batch_rows(), 1):
         name = f"{b:02d}"
@@ -102,6 +109,7 @@ def main() -> None:
             continue
         for n, row in enumerate(rows, 1):
             pairs_by_source[row["source"]].append((a[n], bb[n]))
+            pairs_by_round[rounds_of_batch(b)].append((a[n], bb[n]))
         adjudicated: dict[int, dict] = {}
         decisions = ANN / "adjudicate" / f"{name}.jsonl"
         needed = [n for n in a if not same(a[n], bb[n])]
@@ -151,6 +159,7 @@ def main() -> None:
     write_stats(final)
     report = {source: agreement(p) for source, p in sorted(pairs_by_source.items())}
     report["all"] = agreement([p for ps in pairs_by_source.values() for p in ps])
+    report.update({name: agreement(p) for name, p in sorted(pairs_by_round.items())})
     (HERE / "agreement.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["all"]))
     print(f"merged batches {done}; pending {pending}")
