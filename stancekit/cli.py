@@ -46,6 +46,10 @@ BACKEND_HELP = (
     "auto (the model's ONNX graph when it has one, else torch), onnx (onnxruntime on "
     "the CPU), or torch (needs the 'train' extra; GPUs)."
 )
+MIN_SCORE_HELP = (
+    "Flag an act only when its calibrated probability reaches this (0-1); other "
+    "sentences get 'none'. Higher precision, lower recall (the model card's table)."
+)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -114,6 +118,7 @@ def label(
         help="ONNX backend: CPU threads, each running one batch at a time "
         "(default: one per core this process may use).",
     ),
+    min_score: float | None = typer.Option(None, "--min-score", help=MIN_SCORE_HELP),
     precision: str = typer.Option("auto", "--precision", help="Torch backend: auto, fp32 or bf16."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     device: str | None = typer.Option(
@@ -160,12 +165,14 @@ def label(
         _fail("--resume and --force exclude each other: continue the run, or start over.", 2)
     if threads is not None and threads < 1:
         _fail(f"--threads must be at least 1, got {threads}.", 2)
+    _check_min_score(min_score)
     load_options = {
         "device": device,
         "precision": precision,
         "batch_size": batch_size,
         "backend": backend,
         "threads": threads,
+        "min_score": min_score,
     }
     try:
         summary = label_files(
@@ -200,6 +207,11 @@ def label(
         typer.echo(f"stancekit: {summary.as_text()}", err=True)
     if summary.rejected:
         raise typer.Exit(3)
+
+
+def _check_min_score(min_score: float | None) -> None:
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        _fail(f"--min-score must be between 0 and 1, got {min_score}.", 2)
 
 
 def _interrupted(output: Path | None) -> None:
@@ -387,13 +399,16 @@ def evaluate_cmd(
     by: str = typer.Option(
         "source", "--by", help="Also report metrics per value of this data field."
     ),
+    min_score: float | None = typer.Option(None, "--min-score", help=MIN_SCORE_HELP),
 ) -> None:
     """Evaluate a model on labelled sentences and print the report."""
     from .evaluation import evaluate, format_report
     from .model import load
 
+    _check_min_score(min_score)
     try:
-        report = evaluate(load(model, precision=precision, backend=backend), data, out=out, by=by)
+        model_ = load(model, precision=precision, backend=backend, min_score=min_score)
+        report = evaluate(model_, data, out=out, by=by)
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(format_report(report))

@@ -132,7 +132,9 @@ class StanceModel:
     """A trained stance classifier: a tokenizer, a runner and a calibrated config.
 
     ``batch_size`` caps the sentences and ``batch_tokens`` the padded tokens of one
-    forward pass (None: no token cap).
+    forward pass (None: no token cap). ``min_score`` (None: off) trades recall for
+    precision: a sentence whose likeliest act has a calibrated probability below it is
+    labelled with the null label instead (see ``load``).
 
     Example:
         >>> import stancekit
@@ -150,13 +152,22 @@ class StanceModel:
         path: Path | None = None,
         batch_size: int = 64,
         batch_tokens: int | None = BATCH_TOKENS,
+        min_score: float | None = None,
     ):
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"min_score must be between 0 and 1, got {min_score}.")
+        if min_score is not None and config.null_label is None:
+            raise ValueError(
+                f"min_score needs a null label to fall back to; this model's labels "
+                f"({', '.join(config.labels)}) have none."
+            )
         self.runner = runner
         self.tokenizer = tokenizer
         self.config = config
         self.path = path
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
+        self.min_score = min_score
         self._threads: ThreadPoolExecutor | None = None  # for runners with parallel > 1
 
     @property
@@ -244,6 +255,9 @@ class StanceModel:
         probs = self.calibrated(raw.logits)
         best = probs.argmax(axis=1)
         secondary = self._secondary(raw.acts, best)
+        if self.min_score is not None:  # acts below min_score are not flagged: null label
+            j = labels.index(null)
+            best = np.where(probs.max(axis=1) < self.min_score, j, best)
         roles = [
             (
                 k,
@@ -356,6 +370,7 @@ def load(
     precision: str = "auto",
     batch_size: int = 64,
     threads: int | None = None,
+    min_score: float | None = None,
 ) -> StanceModel:
     """Load a stancekit model; with no path, the shipped default model.
 
@@ -374,6 +389,10 @@ def load(
         batch_size: sentences per forward pass.
         threads: onnx backend only: CPU threads, each running one batch at a time
             (default: one per core this process may use).
+        min_score: flag an act only when its calibrated probability reaches this
+            (0-1); other sentences get the null label. Higher precision, lower recall:
+            the model card's table shows the trade-off on real text. Default: off (the
+            likeliest label).
 
     Raises:
         ModelLoadError: the folder or a file in it is missing or does not match.
@@ -391,4 +410,6 @@ def load(
         tokenizer = Tokenizer.from_folder(folder)
     else:
         tokenizer = runner.tokenizer  # an older torch folder: the base's tokenizer
-    return StanceModel(runner, tokenizer, config, path=folder, batch_size=batch_size)
+    return StanceModel(
+        runner, tokenizer, config, path=folder, batch_size=batch_size, min_score=min_score
+    )

@@ -269,8 +269,10 @@ def label_files(
         raise UsageError(str(exc)) from None
     if isinstance(model, StanceModel):
         model_path = str(model.path) if model.path else None
+        min_score = model.min_score
     else:
         model_path = str(resolve_model_path(model))
+        min_score = (load_options or {}).get("min_score")
     options = {
         "split": split,
         "text_field": text_field,
@@ -279,6 +281,8 @@ def label_files(
         "model": model_path,
         "chunk": chunk_sentences,
     }
+    if min_score is not None:  # changes labels: a resumed run must use the same
+        options["min_score"] = min_score
     files = lock = None
     if output is not None:
         if resume and "-" in found.paths:

@@ -49,6 +49,7 @@ class StanceLabeler:
         threads: ONNX backend: batches in flight, one thread each; give the worker's
             ``num_cpus`` (default: every core the worker process may use, which
             oversubscribes a node running several workers).
+        min_score: as for ``stancekit.load``: acts below it get the null label.
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class StanceLabeler:
         backend: str = "auto",
         batch_size: int = 64,
         threads: int | None = None,
+        min_score: float | None = None,
     ):
         from .model import load
 
@@ -74,6 +76,7 @@ class StanceLabeler:
             backend=backend,
             batch_size=batch_size,
             threads=threads,
+            min_score=min_score,
         )
         self.text_field, self.id_field, self.source_field = text_field, id_field, source_field
         self.split = split

@@ -264,3 +264,20 @@ def test_threads_option_gives_the_same_records(seed_records):
         assert a["score"] == pytest.approx(b["score"], abs=1e-4)
     bad = run("label", str(SEED_TEXT), "--threads", "0")
     assert bad.returncode == 2 and "--threads must be at least 1" in bad.stderr
+
+
+def test_min_score_flags_only_confident_acts_and_is_part_of_a_resumed_run(tmp_path, seed_records):
+    strict = run("label", str(SEED_TEXT), "--min-score", "0.9")
+    assert strict.returncode == 0, strict.stderr
+    got = [json.loads(line) for line in strict.stdout.splitlines()]
+    assert [r["text"] for r in got] == [r["text"] for r in seed_records]
+    for a, b in zip(got, seed_records):
+        if b["label"] != "none" and b["score"] >= 0.9:
+            assert a == b  # confident acts are untouched
+        elif b["label"] != "none":  # the others fall back to none, probabilities kept
+            assert a["label"] == "none" and a["speaker"] is None and a["target"] is None
+            assert a["scores"] == b["scores"] and a["score"] == b["scores"]["none"]
+    assert any(b["label"] != "none" and b["score"] < 0.9 for b in seed_records)
+    for bad in ("1.5", "-0.1"):
+        done = run("label", str(SEED_TEXT), "--min-score", bad)
+        assert done.returncode == 2 and "--min-score must be between 0 and 1" in done.stderr

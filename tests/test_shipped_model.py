@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import stancekit
 from stancekit.evaluation import span_scores
@@ -125,3 +126,15 @@ def test_real_text_accuracy_is_far_above_the_synthetic_only_model(shipped_model)
     assert report["macro_f1"] >= 0.68
     assert report["per_label"]["none"]["precision"] >= 0.9
     assert set(report["groups"]["reports"]) == {"ungd", "whitehouse-2021"}
+
+
+def test_min_score_trades_recall_for_precision(shipped_model, seed_text):
+    plain = shipped_model.label(seed_text)
+    strict = stancekit.load(min_score=0.9)
+    assert strict.min_score == 0.9
+    for a, b in zip(strict.label(seed_text), plain):
+        assert a.scores == b.scores
+        assert a.label == (b.label if b.score >= 0.9 else "none")
+        assert a.label == "none" or a.score >= 0.9
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        stancekit.load(min_score=1.2)
