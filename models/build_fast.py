@@ -8,6 +8,18 @@ Steps, each resumable from the files the previous one wrote under ``runs/distil/
     python models/build_fast.py ship --shape L2   # export int8, calibrate, write models/fast
     python models/build_fast.py export    # only re-export the shipped student (no training)
 
+The shipped fast model is a student of model v4 (``models/default`` at commit 9bd8501,
+before v5 replaced it), trained with v4's data; a student of v5 made the same way did no
+better on real dev (README, "The fast model"). To rebuild it exactly::
+
+    mkdir -p runs/v4 && git archive 9bd8501 models/default | tar -x -C runs/v4
+    python data/real/mix.py --real-weight 3 --output runs/mix3 --rounds 3 \
+        --without 11_v2_deeds.jsonl 12_v2_rules.jsonl
+    python models/build_fast.py pool
+    python models/build_fast.py teacher --teacher runs/v4/models/default
+    python models/build_fast.py ship --shape L2 --lr 2e-4 --teacher runs/v4/models/default \
+        --labelled runs/mix3/train.jsonl --select-dev runs/mix3/dev.jsonl
+
 The pool comes from the **train** documents of ``../shared/realtext`` (``ungd`` and
 ``whitehouse-2021``; documents split by ``data/real/sample.py``'s hash), so no sentence of
 a real dev, test or held-out document, and no seed sentence, is ever a distillation
@@ -100,14 +112,16 @@ def teacher(args) -> None:
 
 
 SHAPES = {"L1": (0,), "L2": (0, 1), "L2-spread": (0, 3), "L3": (0, 2, 4)}
-LABELLED = ROOT / "runs" / "mix3" / "train.jsonl"  # model v4's training data (data/real/mix.py)
-SELECT_DEV = ROOT / "runs" / "mix3" / "dev.jsonl"  # synthetic dev + real dev: best step
+TEACHER = "models/default"  # its first layers and heads start the student
+LABELLED = "runs/mix5/train.jsonl"  # the teacher's training data (data/real/mix.py)
+SELECT_DEV = "runs/mix5/dev.jsonl"  # synthetic dev + real dev: the best step
 REAL_DEV = ROOT / "data" / "real" / "dev.jsonl"  # calibration, and the choice of shape
 
 
-def student(name: str, limit: int, epochs: int, folder: Path, lr: float = 1e-4) -> dict:
-    """Distil one shape into ``folder`` (int8-static ONNX), recalibrate it on real dev
-    and score it there."""
+def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dict:
+    """Distil one shape into ``folder`` (int8-static ONNX) from ``args.teacher`` with the
+    gold labels of ``args.labelled``, recalibrate it on real dev and score it there.
+    Paths are relative to the repository (``main`` runs there): they go into the card."""
     import time
 
     import stancekit
@@ -115,21 +129,24 @@ def student(name: str, limit: int, epochs: int, folder: Path, lr: float = 1e-4) 
     from stancekit.training import recalibrate
     from stancekit.training.distil import DistillationArguments, TeacherTargets, distil
 
-    if not LABELLED.is_file():
+    limit = args.limit
+    if not Path(args.labelled).is_file():
         sys.exit(
-            f"{LABELLED} is missing: python data/real/mix.py --real-weight 3 --output "
-            "runs/mix3 --without 11_v2_deeds.jsonl 12_v2_rules.jsonl"
+            f"{args.labelled} is missing (the default's: python data/real/mix.py "
+            "--real-weight 1 --output runs/mix5)"
         )
     targets = TeacherTargets.load(WORK / "teacher")
-    args = DistillationArguments(layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr)
+    settings = DistillationArguments(
+        layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr
+    )
     started = time.time()
-    distil(  # paths relative to the repository (main() runs there): they go into the card
-        Path("models/default"),
+    distil(
+        Path(args.teacher),
         targets,
         folder,
-        data=LABELLED.relative_to(ROOT),
-        dev=SELECT_DEV.relative_to(ROOT),
-        args=args,
+        data=Path(args.labelled),
+        dev=Path(args.select_dev),
+        args=settings,
         progress=True,
     )
     seconds = time.time() - started
@@ -157,7 +174,7 @@ def students(args) -> None:
     """Compare shapes on the same subset of the targets; a table of real dev figures."""
     rows = []
     for name in args.shapes.split(","):
-        row = student(name, args.limit, 1, WORK / "students" / name)
+        row = student(name, args, 1, WORK / "students" / name)
         print(json.dumps(row), flush=True)
         rows.append(row)
     path = WORK / "students.json"
@@ -193,7 +210,7 @@ def finish_card(folder: Path, target: Path) -> None:
 def ship(args) -> None:
     """Distil the chosen shape on all targets into models/fast, with its card."""
     folder = WORK / "fast"
-    row = student(args.shape, args.limit, args.epochs, folder, args.lr)
+    row = student(args.shape, args, args.epochs, folder, args.lr)
     print(json.dumps(row))
     write_shipped(folder)
 
@@ -237,7 +254,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="step", required=True)
     sub.add_parser("pool").set_defaults(run=pool)
     p = sub.add_parser("teacher")
-    p.add_argument("--teacher", default=None, help="teacher model folder (default: shipped)")
+    p.add_argument("--teacher", default=TEACHER, help="teacher model folder")
     p.add_argument("--limit", type=int, default=0)
     p.set_defaults(run=teacher)
     p = sub.add_parser("students")
@@ -250,6 +267,10 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=0, help="soft targets used (0: all)")
     p.add_argument("--lr", type=float, default=1e-4)
     p.set_defaults(run=ship)
+    for p in (sub.choices["students"], sub.choices["ship"]):
+        p.add_argument("--teacher", default=TEACHER, help="the folder the targets came from")
+        p.add_argument("--labelled", default=LABELLED, help="gold-labelled training data")
+        p.add_argument("--select-dev", default=SELECT_DEV, help="dev set for the best step")
     sub.add_parser("export").set_defaults(run=export)
     args = parser.parse_args()
     os.chdir(ROOT)

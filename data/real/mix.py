@@ -1,8 +1,8 @@
-"""Training and dev files for model v4: hand-written corpus + real text.
+"""Training and dev files for the shipped models: hand-written corpus + real text.
 
-    python data/real/mix.py --real-weight 2 --output runs/mix   # -> runs/mix/{train,dev}.jsonl
-    python data/real/mix.py --real-weight 3 --output runs/mix3 --without 11_v2_deeds.jsonl 12_v2_rules.jsonl
-                                                                # model v4's data, exactly
+    python data/real/mix.py --real-weight 1 --output runs/mix5   # model v5's data
+    python data/real/mix.py --real-weight 3 --output runs/mix3 --rounds 3 \
+        --without 11_v2_deeds.jsonl 12_v2_rules.jsonl           # model v4's data, exactly
 
 train: data/train.jsonl + data/real/train.jsonl, each real sentence repeated
 ``--real-weight`` times (real text is a third of the rows at weight 1 and the text the
@@ -13,12 +13,14 @@ model and its calibration). The test and held-out files are never read.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent
 FIELDS = ("text", "label", "also", "speaker", "target")
+SAMPLES = ("sample", "sample2", "sample3", "sample4", "sample5", "sample6")  # rounds 1-6
 
 
 def rows(path: Path, source: str | None = None) -> list[dict]:
@@ -45,9 +47,21 @@ def main() -> None:
         help="leave out the hand-written sentences of these data/raw files "
         "(model v4: 11_v2_deeds.jsonl 12_v2_rules.jsonl, added after it was trained)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=len(SAMPLES),
+        help="real sentences of annotation rounds 1..N only (model v4: 3)",
+    )
     args = parser.parse_args()
     left_out = {row["text"] for name in args.without for row in rows(DATA / "raw" / name)}
-    real_train = rows(HERE / "train.jsonl")
+    drawn = set()
+    for name in SAMPLES[: args.rounds]:
+        with gzip.open(HERE / f"{name}.jsonl.gz", "rt", encoding="utf-8") as handle:
+            drawn.update(json.loads(line)["id"] for line in handle)
+    with (HERE / "train.jsonl").open(encoding="utf-8") as handle:
+        ids = [json.loads(line)["id"] for line in handle if line.strip()]
+    real_train = [r for r, i in zip(rows(HERE / "train.jsonl"), ids) if i in drawn]
     synthetic = [r for r in rows(DATA / "train.jsonl", "synthetic") if r["text"] not in left_out]
     train = synthetic + real_train * args.real_weight
     synthetic_dev = [r for r in rows(DATA / "dev.jsonl", "synthetic") if r["text"] not in left_out]
