@@ -270,9 +270,17 @@ def label_files(
     if isinstance(model, StanceModel):
         model_path = str(model.path) if model.path else None
         min_score = model.min_score
+        early_exit = None
+        if model.early_exit is not None:
+            first = model.early_exit.model.path
+            early_exit = [model.early_exit.threshold, str(first) if first else None]
     else:
         model_path = str(resolve_model_path(model))
         min_score = (load_options or {}).get("min_score")
+        early_exit = (load_options or {}).get("early_exit")
+        if early_exit is not None:
+            first = (load_options or {}).get("exit_model", "fast")
+            early_exit = [early_exit, str(resolve_model_path(first))]
     options = {
         "split": split,
         "text_field": text_field,
@@ -283,6 +291,8 @@ def label_files(
     }
     if min_score is not None:  # changes labels: a resumed run must use the same
         options["min_score"] = min_score
+    if early_exit is not None:  # so does the cascade (threshold, first model)
+        options["early_exit"] = early_exit
     files = lock = None
     if output is not None:
         if resume and "-" in found.paths:
