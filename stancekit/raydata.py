@@ -50,6 +50,9 @@ class StanceLabeler:
             ``num_cpus`` (default: every core the worker process may use, which
             oversubscribes a node running several workers).
         min_score: as for ``stancekit.load``: acts below it get the null label.
+        early_exit: as for ``stancekit.load``: the fast model reads every sentence
+            first, and only those it does not call the null label with this
+            probability go through ``model``.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class StanceLabeler:
         batch_size: int = 64,
         threads: int | None = None,
         min_score: float | None = None,
+        early_exit: float | None = None,
     ):
         from .model import load
 
@@ -77,6 +81,7 @@ class StanceLabeler:
             batch_size=batch_size,
             threads=threads,
             min_score=min_score,
+            early_exit=early_exit,
         )
         self.text_field, self.id_field, self.source_field = text_field, id_field, source_field
         self.split = split

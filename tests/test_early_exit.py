@@ -83,3 +83,14 @@ def test_a_resumed_run_must_use_the_same_cascade(tmp_path):
     )
     assert done.sentences == 12
     assert len(out.read_text(encoding="utf-8").splitlines()) == 12
+
+
+def test_ray_labeler_runs_the_cascade():
+    from stancekit.raydata import StanceLabeler
+
+    labeler = StanceLabeler(early_exit=0.9)
+    assert labeler.model.early_exit.threshold == 0.9
+    texts = ["Ghana rejected the claims. It rained all week.", "We will send aid to Togo."]
+    got = labeler({"text": texts, "id": ["a", "b"]})
+    want = [r for doc in stancekit.load(early_exit=0.9).label_documents(texts) for r in doc]
+    assert got["label"] == [r.label for r in want]
