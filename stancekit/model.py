@@ -20,7 +20,7 @@ import numpy as np
 from .batching import batches
 from .config import CONFIG_NAME, ModelConfig
 from .errors import ModelLoadError
-from .probabilities import calibrated, sigmoid, softmax
+from .probabilities import calibrated, logits_for, sigmoid, softmax
 from .results import SentenceResult, Span
 from .runners import Runner, open_runner, resolve_backend
 from .segment import split_sentences
@@ -224,9 +224,7 @@ class StanceModel:
         second = self._forward([texts[i] for i in rest], on_batch) if rest else None
         # Exited texts keep the first model's probabilities: logits that this model's
         # calibration maps back to them exactly, and its secondary-act decisions.
-        fitted = self.config.label_bias or {}
-        bias = np.array([fitted.get(k, 0.0) for k in self.config.labels])
-        logits = self.config.temperature * (np.log(np.maximum(probs, 1e-12)) - bias)
+        logits = logits_for(probs, self.config)
         thresholds = self.early_exit.model.config.act_thresholds
         acts = np.stack(
             [first.acts[:, j] >= thresholds.get(k, 0.5) for j, k in enumerate(self.config.labels)],
