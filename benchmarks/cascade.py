@@ -16,6 +16,7 @@ briefings that chose nothing here.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import subprocess
 import sys
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from realtext import SETS  # noqa: E402  (the same sets, named the same)
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEED_TEXTS = ROOT / "data/real/train.jsonl"
+SPEED_TEXTS = ROOT / "data/real/train.jsonl.gz"
 
 
 def exits(result, threshold: float, null: str) -> bool:
@@ -93,7 +94,7 @@ def main() -> None:
         return
 
     texts = []
-    with SPEED_TEXTS.open(encoding="utf-8") as handle:
+    with gzip.open(SPEED_TEXTS, "rt", encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
             if row.get("sampling") == "random":

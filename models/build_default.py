@@ -31,8 +31,9 @@ FOLDER = ROOT / "models" / "default"
 def calibration_texts() -> list[str]:
     """512 training sentences (synthetic and real), shuffled: the static scales' sample."""
     texts = []
-    for path in (ROOT / "data/train.jsonl", ROOT / "data/real/train.jsonl"):
-        with path.open(encoding="utf-8") as fh:
+    for path in (ROOT / "data/train.jsonl", ROOT / "data/real/train.jsonl.gz"):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
             texts += [json.loads(line)["text"] for line in fh]
     random.Random(0).shuffle(texts)
     return texts[:512]

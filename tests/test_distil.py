@@ -1,5 +1,6 @@
 """Distillation: a student learns the shipped model's soft outputs (``stancekit distil``)."""
 
+import gzip
 import json
 
 import numpy as np
@@ -22,7 +23,7 @@ from stancekit.training.distil import (  # noqa: E402
 
 
 def _real_texts(n: int) -> list[str]:
-    with (ROOT / "data/real/train.jsonl").open(encoding="utf-8") as fh:
+    with gzip.open(ROOT / "data/real/train.jsonl.gz", "rt", encoding="utf-8") as fh:
         return [json.loads(line)["text"] for _, line in zip(range(n), fh)]
 
 

@@ -4,7 +4,7 @@
 
 For every batch annotated twice: sentences on which both annotators agree (label,
 secondary acts, speaker and target) take that annotation; the others take the third
-annotator's decision (``annotation/adjudicate/NN.jsonl``). Writes ``train.jsonl``,
+annotator's decision (``annotation/adjudicate/NN.jsonl``). Writes ``train.jsonl.gz``,
 ``dev.jsonl``, ``test.jsonl``, ``heldout.jsonl`` (whitehouse-2009, never for training
 or tuning), ``stats.json`` and ``agreement.json`` (Cohen's kappa for labels, exact-match agreement for
 speakers and targets, by source).
@@ -12,6 +12,7 @@ speakers and targets, by source).
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections import Counter, defaultdict
@@ -152,9 +153,11 @@ def main() -> None:
     print(f"dropped as duplicates of evaluation sentences: {dropped}")
     for split, records in final.items():
         records.sort(key=lambda r: (r["source"], r["doc_id"], r["sentence"]))
-        with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
-            for r in records:
-                handle.write(json.dumps(r, ensure_ascii=False) + "\n")
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        if split == "train":  # over 5 MB: stored gzip-compressed (mtime 0: reproducible)
+            (HERE / "train.jsonl.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
+        else:
+            (HERE / f"{split}.jsonl").write_text(text, encoding="utf-8")
         print(f"{split}: {len(records)} sentences {dict(Counter(r['label'] for r in records))}")
     write_stats(final)
     report = {source: agreement(p) for source, p in sorted(pairs_by_source.items())}

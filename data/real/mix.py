@@ -4,7 +4,7 @@
     python data/real/mix.py --real-weight 3 --output runs/mix3 --rounds 3 \
         --without 11_v2_deeds.jsonl 12_v2_rules.jsonl           # model v4's data, exactly
 
-train: data/train.jsonl + data/real/train.jsonl, each real sentence repeated
+train: data/train.jsonl + data/real/train.jsonl.gz, each real sentence repeated
 ``--real-weight`` times (real text is a third of the rows at weight 1 and the text the
 model must work on); dev: data/dev.jsonl + data/real/dev.jsonl (the real part chooses the
 model and its calibration). The test and held-out files are never read.
@@ -25,7 +25,8 @@ SAMPLES = ("sample", "sample2", "sample3", "sample4", "sample5", "sample6")  # r
 
 def rows(path: Path, source: str | None = None) -> list[dict]:
     out = []
-    with path.open(encoding="utf-8") as handle:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 row = json.loads(line)
@@ -59,9 +60,9 @@ def main() -> None:
     for name in SAMPLES[: args.rounds]:
         with gzip.open(HERE / f"{name}.jsonl.gz", "rt", encoding="utf-8") as handle:
             drawn.update(json.loads(line)["id"] for line in handle)
-    with (HERE / "train.jsonl").open(encoding="utf-8") as handle:
+    with gzip.open(HERE / "train.jsonl.gz", "rt", encoding="utf-8") as handle:
         ids = [json.loads(line)["id"] for line in handle if line.strip()]
-    real_train = [r for r, i in zip(rows(HERE / "train.jsonl"), ids) if i in drawn]
+    real_train = [r for r, i in zip(rows(HERE / "train.jsonl.gz"), ids) if i in drawn]
     synthetic = [r for r in rows(DATA / "train.jsonl", "synthetic") if r["text"] not in left_out]
     train = synthetic + real_train * args.real_weight
     synthetic_dev = [r for r in rows(DATA / "dev.jsonl", "synthetic") if r["text"] not in left_out]
