@@ -5,8 +5,10 @@ Steps, each resumable from the files the previous one wrote under ``runs/distil/
     python models/build_fast.py pool      # draw the unlabelled real sentences
     python models/build_fast.py teacher   # the default model's soft targets on them
     python models/build_fast.py students  # train the student shapes, score on real dev
-    python models/build_fast.py ship --shape L2   # export int8, calibrate, write models/fast
-    python models/build_fast.py export    # only re-export the shipped student (no training)
+    python models/build_fast.py train --shape L2 --folder F  # distil on all targets,
+                                          # export int8, calibrate; score on real dev
+    python models/build_fast.py ship --folder F    # copy the chosen student to models/fast
+    python models/build_fast.py export --folder F  # only re-export a student (no training)
 
 The shipped fast model is a student of model v4 (``models/default`` at commit 9bd8501,
 before v5 replaced it), trained with v4's data; a student of v5 made the same way did no
@@ -107,8 +109,8 @@ def teacher(args) -> None:
         texts = texts[: args.limit]
     model = stancekit.load(args.teacher)
     targets = teacher_targets(model, texts, progress=True)
-    targets.save(WORK / "teacher")
-    print(f"{len(texts)} sentences -> {WORK / 'teacher'}")
+    targets.save(Path(args.targets))
+    print(f"{len(texts)} sentences -> {args.targets}")
 
 
 SHAPES = {"L1": (0,), "L2": (0, 1), "L2-spread": (0, 3), "L3": (0, 2, 4)}
@@ -135,7 +137,7 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
             f"{args.labelled} is missing (the default's: python data/real/mix.py "
             "--real-weight 1 --output runs/mix5)"
         )
-    targets = TeacherTargets.load(WORK / "teacher")
+    targets = TeacherTargets.load(Path(args.targets))
     settings = DistillationArguments(
         layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr
     )
@@ -207,16 +209,24 @@ def finish_card(folder: Path, target: Path) -> None:
     (target / CARD_NAME).write_text(model_card(config), "utf-8")
 
 
-def ship(args) -> None:
-    """Distil the chosen shape on all targets into models/fast, with its card."""
-    folder = WORK / "fast"
-    row = student(args.shape, args, args.epochs, folder, args.lr)
+def train(args) -> None:
+    """Distil one shape on all targets into ``--folder`` (not shipped: compare it on real
+    dev first, then ``ship --folder``)."""
+    row = student(args.shape, args, args.epochs, Path(args.folder), args.lr)
     print(json.dumps(row))
-    write_shipped(folder)
+    (Path(args.folder) / "student.json").write_text(json.dumps(row, indent=2))
+    print(
+        f"-> {args.folder}; ship it with: python models/build_fast.py ship --folder {args.folder}"
+    )
+
+
+def ship(args) -> None:
+    """Copy a trained student (``train``'s folder) into models/fast, with its card."""
+    write_shipped(Path(args.folder))
 
 
 def export(args) -> None:
-    """Re-export the distilled student of ``ship`` (its torch weights in runs/distil/fast)
+    """Re-export a distilled student (``train``'s folder, with its torch weights)
     with the current int8-static recipe and ship it, keeping the calibration ``ship``
     fitted on real dev (a refit on the new graph's outputs moved the thresholds far,
     e.g. reject 0.25 -> 0.75, and lost 1.2 points on that same set: unstable, not kept)."""
@@ -224,7 +234,7 @@ def export(args) -> None:
     from stancekit.training import export_onnx
     from stancekit.training.distil import DistillationArguments, calibration_sample
 
-    folder = WORK / "fast"
+    folder = Path(args.folder)
     texts = [json.loads(line)["text"] for line in open(WORK / "pool.jsonl", encoding="utf-8")]
     calibration = calibration_sample(texts, DistillationArguments().seed)
     model = stancekit.load(folder, backend="torch", precision="fp32", device="cpu")
@@ -261,17 +271,22 @@ def main() -> None:
     p.add_argument("--shapes", default="L1,L2,L3")
     p.add_argument("--limit", type=int, default=40_000, help="soft targets per shape")
     p.set_defaults(run=students)
-    p = sub.add_parser("ship")
-    p.add_argument("--shape", default="L2")
+    p = sub.add_parser("train")
+    p.add_argument("--shape", default="L2", choices=sorted(SHAPES))
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--limit", type=int, default=0, help="soft targets used (0: all)")
     p.add_argument("--lr", type=float, default=1e-4)
-    p.set_defaults(run=ship)
-    for p in (sub.choices["students"], sub.choices["ship"]):
+    p.set_defaults(run=train)
+    for p in (sub.choices["students"], sub.choices["train"]):
         p.add_argument("--teacher", default=TEACHER, help="the folder the targets came from")
         p.add_argument("--labelled", default=LABELLED, help="gold-labelled training data")
         p.add_argument("--select-dev", default=SELECT_DEV, help="dev set for the best step")
-    sub.add_parser("export").set_defaults(run=export)
+    for name, run in (("ship", ship), ("export", export)):
+        sub.add_parser(name).set_defaults(run=run)
+    for p in (sub.choices["train"], sub.choices["ship"], sub.choices["export"]):
+        p.add_argument("--folder", default=str(WORK / "fast"), help="the student's folder")
+    for p in (sub.choices["teacher"], sub.choices["students"], sub.choices["train"]):
+        p.add_argument("--targets", default=str(WORK / "teacher"), help="teacher targets folder")
     args = parser.parse_args()
     os.chdir(ROOT)
     args.run(args)

@@ -89,6 +89,7 @@ class SpanProbabilities(Sequence):
 #: The models shipped inside the package, by name: ``default`` (accurate) and ``fast``
 #: (a distilled 2-layer student of the default, several times faster).
 SHIPPED_MODELS = ("default", "fast")
+EXIT_MODEL = "fast"  # the first stage of an early-exit cascade unless one is named
 
 
 def shipped_model_path(name: str = "default") -> Path:
@@ -411,7 +412,7 @@ def load(
     threads: int | None = None,
     min_score: float | None = None,
     early_exit: float | None = None,
-    exit_model: str | Path = "fast",
+    exit_model: str | Path = EXIT_MODEL,
 ) -> StanceModel:
     """Load a stancekit model; with no path, the shipped default model.
 

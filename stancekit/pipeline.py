@@ -255,7 +255,7 @@ def label_files(
         DataError: a bad record, with ``errors="raise"``.
         TooManyRejects: more than ``max_errors`` records were rejected.
     """
-    from .model import StanceModel, resolve_model_path
+    from .model import EXIT_MODEL, StanceModel, resolve_model_path
 
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}.")
@@ -279,7 +279,7 @@ def label_files(
         min_score = (load_options or {}).get("min_score")
         early_exit = (load_options or {}).get("early_exit")
         if early_exit is not None:
-            first = (load_options or {}).get("exit_model", "fast")
+            first = (load_options or {}).get("exit_model", EXIT_MODEL)
             early_exit = [early_exit, str(resolve_model_path(first))]
     options = {
         "split": split,

