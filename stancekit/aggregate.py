@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError
+from .extras import import_extra
 
 _LEADING_THE = re.compile(r"^(the)\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -106,7 +107,7 @@ def summarize(source, *, null_label: str = "none", normalise: bool = True) -> li
 
 def summary_frame(source, **kwargs):
     """``summarize`` as a pandas DataFrame."""
-    import pandas as pd
+    pd = import_extra("pandas", "pandas", "summary_frame")
 
     return pd.DataFrame(
         summarize(source, **kwargs), columns=["speaker", "target", "label", "count"]

@@ -87,7 +87,7 @@ def _check_output(output: Path | None, force: bool) -> None:
 @app.command()
 def label(
     inputs: list[str] = typer.Argument(
-        ..., help=".txt/.jsonl/.csv files (or .gz), directories, or - for stdin."
+        ..., help=".txt/.jsonl/.ndjson/.csv files (or .gz), .parquet, directories, or - for stdin."
     ),
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Output file (default: stdout)."
@@ -402,7 +402,10 @@ def evaluate_cmd(
         help="Model folder, or a shipped model: default (the default) or fast.",
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Folder for report.json and confusion.txt."
+        None,
+        "--out",
+        help="Folder for report.json, confusion.txt and the charts confusion.png and "
+        "reliability.png (the charts need the plots extra).",
     ),
     precision: str = typer.Option("auto", "--precision", help="Torch backend: auto, fp32 or bf16."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),

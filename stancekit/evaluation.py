@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .errors import MissingExtraError
+from .extras import import_extra
+
+log = logging.getLogger("stancekit")
 
 
 def classification_report(
@@ -239,24 +245,35 @@ def reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = 15
 
 
 def write_report(report: dict[str, Any], out: str | Path) -> Path:
-    """Write report.json, confusion.txt, confusion.png and reliability.png to ``out``."""
+    """Write report.json and confusion.txt to ``out``, and the charts confusion.png and
+    reliability.png when matplotlib (the ``plots`` extra) is installed; without it the
+    charts are skipped with a warning, never the report."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8"
     )
     (out / "confusion.txt").write_text(confusion_text(report) + "\n", "utf-8")
+    try:
+        pyplot()
+    except MissingExtraError as exc:
+        log.warning("stancekit eval: charts not written: %s", exc)
+        return out
     plot_confusion(report, out / "confusion.png")
     plot_reliability(report, out / "reliability.png")
     return out
 
 
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend, or MissingExtraError (``plots``)."""
+    matplotlib = import_extra("matplotlib", "plots", "Drawing charts")
+    matplotlib.use("Agg")
+    return import_extra("matplotlib.pyplot", "plots", "Drawing charts")
+
+
 def plot_confusion(report: dict[str, Any], path: str | Path) -> None:
     """Save the confusion matrix as a PNG heat map (rows gold, columns predicted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels, matrix = report["labels"], np.array(report["confusion"])
     fig, ax = plt.subplots(figsize=(1.1 * len(labels) + 2, 1.0 * len(labels) + 1.5))
@@ -278,10 +295,7 @@ def plot_confusion(report: dict[str, Any], path: str | Path) -> None:
 
 def plot_reliability(report: dict[str, Any], path: str | Path) -> None:
     """Save the reliability diagram (accuracy against confidence per bin) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     bins = [b for b in report.get("reliability", []) if b["count"]]
     fig, ax = plt.subplots(figsize=(4.8, 4.8))

@@ -7,6 +7,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .extras import import_extra
 from .results import SentenceResult
 
 #: Background colours of the default labels in HTML renderings.
@@ -35,9 +36,9 @@ def to_dataframe(results: Iterable[SentenceResult | dict[str, Any]]):
 
     Accepts ``SentenceResult`` objects or records written by ``stancekit label``.
     """
-    import pandas as pd
-
     from .writers import flatten
+
+    pd = import_extra("pandas", "pandas", "to_dataframe")
 
     rows = []
     for r in results:

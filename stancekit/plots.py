@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .extras import import_extra
+
 
 def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
+    plt = import_extra("matplotlib.pyplot", "plots", "Drawing charts")
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
@@ -64,9 +65,9 @@ def plot_actor_heatmap(summary, label: str | None = None, top: int = 10, ax=None
 def plot_stance_over_time(frame, date: str = "date", period: str = "M", labels=None, ax=None):
     """Lines of the number of sentences per label per ``period`` (a pandas period alias:
     "M" months, "W" weeks, "D" days). ``frame`` has ``label``, ``text`` and ``date`` columns."""
-    import pandas as pd
-
     from .notebook import colour_of
+
+    pd = import_extra("pandas", "pandas", "plot_stance_over_time")
 
     data = frame.assign(_period=pd.to_datetime(frame[date]).dt.to_period(period).dt.to_timestamp())
     table = data.pivot_table(

@@ -162,7 +162,7 @@ def open_runner(
         if onnx_file(folder) is None:
             raise ModelLoadError(
                 f"{folder} has no {ONNX_NAME}. Make one with `stancekit export {folder} "
-                f"--format onnx --output {folder}` (needs the 'train' extra), or use "
+                f"--model {folder} --force` (needs the 'train' extra), or use "
                 "--backend torch."
             )
         if device is not None and not device.startswith("cpu"):

@@ -100,7 +100,7 @@ def _scan_folder(root: Path, include: Sequence[str], exclude: Sequence[str], out
             elif p.is_symlink() and not p.exists():
                 problems.append(DataError(_link_problem(p), str(p)))
             elif not kind_of(p.name):
-                skipped.append((str(p), "not a .txt, .jsonl, .csv or .parquet file"))
+                skipped.append((str(p), "not a .txt, .jsonl, .ndjson, .csv or .parquet file"))
             elif not p.is_file():
                 problems.append(DataError(_link_problem(p), str(p)))
             elif not os.access(p, os.R_OK):

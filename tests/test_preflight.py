@@ -77,8 +77,8 @@ def test_folder_with_nothing_to_label_lists_what_it_skipped(guarded, tmp_path):
     assert done.exit_code == 2
     assert done.output.strip() == (
         f"stancekit: error: {docs}: nothing to label in this folder: skipped 2 file(s): "
-        "a.pdf (not a .txt, .jsonl, .csv or .parquet file); "
-        "b.docx (not a .txt, .jsonl, .csv or .parquet file)."
+        "a.pdf (not a .txt, .jsonl, .ndjson, .csv or .parquet file); "
+        "b.docx (not a .txt, .jsonl, .ndjson, .csv or .parquet file)."
     )
     (tmp_path / "empty").mkdir()
     done = label(tmp_path / "empty")

@@ -177,6 +177,33 @@ def test_cli_without_the_extra_names_it(argv, feature, tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_eval_report_without_matplotlib_keeps_the_report_and_skips_the_charts(tmp_path):
+    out = tmp_path / "report"
+    argv = ["eval", "seeds/000_f28d71708d6332bd.labels.jsonl", "--out", str(out)]
+    done = _run(
+        "import sys; sys.modules['matplotlib'] = None\n"
+        f"from stancekit.cli import main\nsys.argv = ['stancekit', *{argv!r}]\nmain()\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "charts not written: Drawing charts needs the 'plots' extra" in done.stderr
+    assert "pip install 'stancekit[plots]'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["confusion.txt", "report.json"]
+
+
+def test_dataframe_without_pandas_is_a_one_line_error():
+    done = _run(
+        "import sys; sys.modules['pandas'] = None\nimport stancekit\n"
+        "try:\n    stancekit.to_dataframe([])\n"
+        "except stancekit.MissingExtraError as exc:\n    print(exc)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "to_dataframe needs the 'pandas' extra, which is not installed "
+        "(no module named 'pandas'): pip install 'stancekit[pandas]'"
+    )
+
+
 def test_training_package_imports_the_runtime_not_the_reverse():
     training = [n for p in (PACKAGE / "training").glob("*.py") for n, _ in _imports(p, False)]
     assert any(re.match(r"stancekit\.(model|tokenization|spans|config)$", n) for n in training)

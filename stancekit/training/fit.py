@@ -74,8 +74,10 @@ class TrainingArguments:
         device: ``"cpu"``, ``"cuda"``; default CUDA when available.
         bf16: run forward passes under bf16 autocast (mixed precision; fast on GPUs and
             on CPUs with bf16 units, weights and optimiser stay fp32).
-        onnx: also write the int8 ONNX graph (``model.onnx``) into the output folder, so
-            that the model labels without torch (``stancekit.load`` picks it).
+        onnx: also write the ONNX graph (``model.onnx``, fp32: the same results as torch)
+            into the output folder, so that the model labels without torch
+            (``stancekit.load`` picks it; ``stancekit export --precision int8-static``
+            makes a faster int8 graph).
     """
 
     base_model: str = DEFAULT_BASE
@@ -577,6 +579,11 @@ def model_card(config: ModelConfig) -> str:
         lines += [
             "",
             "## Dev metrics",
+            "",
+            "Measured when the model was trained or last recalibrated, on the dev set that "
+            "chose it and fitted its calibration, with the network it had then; a graph "
+            "exported later (int8) can differ slightly on the same set"
+            + (": the table above measures the files as shipped." if evaluation else "."),
             "",
             "```",
             format_report(dev),
