@@ -19,8 +19,9 @@ better on real dev (README, "The fast model"). To rebuild it exactly::
         --without 11_v2_deeds.jsonl 12_v2_rules.jsonl
     python models/build_fast.py pool
     python models/build_fast.py teacher --teacher runs/v4/models/default
-    python models/build_fast.py ship --shape L2 --lr 2e-4 --teacher runs/v4/models/default \
+    python models/build_fast.py train --shape L2 --lr 2e-4 --teacher runs/v4/models/default \
         --labelled runs/mix3/train.jsonl --select-dev runs/mix3/dev.jsonl
+    python models/build_fast.py ship
 
 The pool comes from the **train** documents of ``../shared/realtext`` (``ungd`` and
 ``whitehouse-2021``; documents split by ``data/real/sample.py``'s hash), so no sentence of
