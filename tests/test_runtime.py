@@ -142,16 +142,27 @@ def test_cli_label_leaves_torch_and_transformers_out():
 NO_TORCH = "import sys; sys.modules['torch'] = None\n"
 
 
-def test_torch_backend_without_the_extra_is_a_one_line_error():
+def _missing_extra_message(module: str, call: str) -> str:
+    """What ``call`` raises (a MissingExtraError) in a process where ``module`` is missing."""
     done = _run(
-        NO_TORCH + "import stancekit\n"
-        "try:\n    stancekit.load(backend='torch')\n"
-        "except stancekit.MissingExtraError as exc:\n    print(exc)\n"
+        f"import sys; sys.modules[{module!r}] = None\nimport stancekit\n"
+        f"try:\n    {call}\nexcept stancekit.MissingExtraError as exc:\n    print(exc)\n"
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
-        "The torch backend needs the 'train' extra, which is not installed "
-        "(no module named 'torch'): pip install 'stancekit[train]'"
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "module, call, feature, extra",
+    [
+        ("torch", "stancekit.load(backend='torch')", "The torch backend", "train"),
+        ("pandas", "stancekit.to_dataframe([])", "to_dataframe", "pandas"),
+    ],
+)
+def test_a_feature_without_its_extra_is_a_one_line_error(module, call, feature, extra):
+    assert _missing_extra_message(module, call) == (
+        f"{feature} needs the '{extra}' extra, which is not installed "
+        f"(no module named '{module}'): pip install 'stancekit[{extra}]'"
     )
 
 
@@ -189,19 +200,6 @@ def test_eval_report_without_matplotlib_keeps_the_report_and_skips_the_charts(tm
     assert "pip install 'stancekit[plots]'" in done.stderr
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["confusion.txt", "report.json"]
-
-
-def test_dataframe_without_pandas_is_a_one_line_error():
-    done = _run(
-        "import sys; sys.modules['pandas'] = None\nimport stancekit\n"
-        "try:\n    stancekit.to_dataframe([])\n"
-        "except stancekit.MissingExtraError as exc:\n    print(exc)\n"
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
-        "to_dataframe needs the 'pandas' extra, which is not installed "
-        "(no module named 'pandas'): pip install 'stancekit[pandas]'"
-    )
 
 
 def test_training_package_imports_the_runtime_not_the_reverse():
