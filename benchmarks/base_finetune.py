@@ -1,6 +1,7 @@
 """Does a larger base encoder learn real political text better? Fine-tuned, same recipe.
 
     python benchmarks/base_finetune.py --bases minilm,/path/to/all-mpnet-base-v2 --epochs 2
+    python benchmarks/base_finetune.py --bases /path/to/all-mpnet-base-v2 --learning-rate 4e-4 --pooling mean
 
 The follow-up of ``benchmarks/base_probe.py``: each base is fine-tuned with stancekit's
 own recipe (LoRA rank 16 on every attention and feed-forward projection, the same
@@ -8,7 +9,12 @@ learning rate, batch, seed and epochs) on the real training sentences alone
 (``data/real/train.jsonl.gz``), the best epoch chosen and the calibration fitted on real
 dev (``data/real/dev.jsonl``), which also gives the figures: no test or held-out sentence
 is read. A short recipe (few epochs, no synthetic data), so the figures sit below the
-shipped model's; what they compare is the bases. Models go to ``runs/base-finetune/``.
+shipped model's; what they compare is the bases. Models go to
+``runs/base-finetune/BASE-lrLR-POOLING-eEPOCHS/``.
+
+``--learning-rate`` and ``--pooling`` change the recipe for every base of a run: the
+shipped recipe (LoRA's 1e-3, the [CLS] pooler) is MiniLM's, and a 12-layer base trained
+for mean-pooled sentence embeddings may want its own.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bases", default="minilm", help="comma-separated bases")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="LoRA peak rate")
+    parser.add_argument("--pooling", choices=("cls", "mean"), default="cls")
     args = parser.parse_args()
 
     import stancekit
@@ -43,17 +51,26 @@ def main() -> None:
     for name in args.bases.split(","):
         base = base_folder(name)
         settings = TrainingArguments(
-            base_model=base, epochs=args.epochs, seed=7, onnx=False, patience=args.epochs
+            base_model=base,
+            epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            pooling=args.pooling,
+            seed=7,
+            onnx=False,
+            patience=args.epochs,
         )
-        folder = OUT / Path(name).name
+        recipe = f"lr{args.learning_rate:g}-{args.pooling}-e{args.epochs}"
+        folder = OUT / f"{Path(name).name}-{recipe}"
         shutil.rmtree(folder, ignore_errors=True)
         started = time.time()
-        model = stancekit.train(train, folder, dev=DEV, args=settings, progress=False)
+        model = stancekit.train(train, folder, dev=DEV, args=settings, progress=True)
         dev = model.config.metrics["dev"]
         row = {
             "base": Path(name).name,
             "layers": model.runner.network.encoder.config.num_hidden_layers,
             "epochs": args.epochs,
+            "learning_rate": args.learning_rate,
+            "pooling": args.pooling,
             "best_epoch": model.config.training.get("best_epoch"),
             "real_dev_macro_f1": round(dev["macro_f1"], 4),
             "real_dev_ece": round(dev["ece"], 4),
@@ -64,13 +81,14 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         results.append(row)
     print(
-        "\n| base | layers | epochs (best) | real dev macro-F1 | ECE | speaker / target "
-        "token-F1 | training s |"
+        "\n| base | layers | learning rate | pooling | epochs (best) | real dev macro-F1 | ECE "
+        "| speaker / target token-F1 | training s |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['base']} | {r['layers']} | {r['epochs']} ({r['best_epoch']}) | "
+            f"| {r['base']} | {r['layers']} | {r['learning_rate']:g} | {r['pooling']} | "
+            f"{r['epochs']} ({r['best_epoch']}) | "
             f"{r['real_dev_macro_f1']:.3f} | {r['real_dev_ece']:.3f} | "
             f"{r['real_dev_speaker_f1']:.3f} / {r['real_dev_target_f1']:.3f} | "
             f"{r['training_seconds']} |"

@@ -108,13 +108,16 @@ def teacher(args) -> None:
     texts = [json.loads(line)["text"] for line in open(WORK / "pool.jsonl", encoding="utf-8")]
     if args.limit:
         texts = texts[: args.limit]
+    if args.sample:  # a seeded random subset, in pool order (the pool is in document order)
+        keep = sorted(random.Random(SEED).sample(range(len(texts)), args.sample))
+        texts = [texts[i] for i in keep]
     model = stancekit.load(args.teacher)
     targets = teacher_targets(model, texts, progress=True)
     targets.save(Path(args.targets))
     print(f"{len(texts)} sentences -> {args.targets}")
 
 
-SHAPES = {"L1": (0,), "L2": (0, 1), "L2-spread": (0, 3), "L3": (0, 2, 4)}
+SHAPES = {"L1": (0,), "L2": (0, 1), "L2-spread": (0, 3), "L3": (0, 2, 4), "L6": tuple(range(6))}
 TEACHER = "models/default"  # its first layers and heads start the student
 LABELLED = "runs/mix5/train.jsonl"  # the teacher's training data (data/real/mix.py)
 SELECT_DEV = "runs/mix5/dev.jsonl"  # synthetic dev + real dev: the best step
@@ -151,6 +154,7 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
         dev=Path(args.select_dev),
         args=settings,
         progress=True,
+        student=Path(args.student) if args.student else None,
     )
     seconds = time.time() - started
     recalibrate(folder, REAL_DEV.relative_to(ROOT))
@@ -266,7 +270,8 @@ def main() -> None:
     sub.add_parser("pool").set_defaults(run=pool)
     p = sub.add_parser("teacher")
     p.add_argument("--teacher", default=TEACHER, help="teacher model folder")
-    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="the first N pool sentences")
+    p.add_argument("--sample", type=int, default=0, help="N pool sentences drawn at random")
     p.set_defaults(run=teacher)
     p = sub.add_parser("students")
     p.add_argument("--shapes", default="L1,L2,L3")
@@ -282,6 +287,7 @@ def main() -> None:
         p.add_argument("--teacher", default=TEACHER, help="the folder the targets came from")
         p.add_argument("--labelled", default=LABELLED, help="gold-labelled training data")
         p.add_argument("--select-dev", default=SELECT_DEV, help="dev set for the best step")
+        p.add_argument("--student", help="model folder the student starts from (the teacher)")
     for name, run in (("ship", ship), ("export", export)):
         sub.add_parser(name).set_defaults(run=run)
     for p in (sub.choices["train"], sub.choices["ship"], sub.choices["export"]):

@@ -325,7 +325,13 @@ def distil(
         None, "--data", help="Labelled training data, learnt from its gold labels as well."
     ),
     layers: str = typer.Option(
-        "0,1", "--layers", help="The teacher's encoder layers the student starts from."
+        "0,1", "--layers", help="The encoder layers (of --student) the student starts from."
+    ),
+    student: str | None = typer.Option(
+        None,
+        "--student",
+        help="Model folder with torch weights the student starts from (default: the "
+        "teacher); its tokenizer must cut text into the same pieces as the teacher's.",
     ),
     epochs: int = typer.Option(1, "--epochs"),
     learning_rate: float = typer.Option(1e-4, "--lr"),
@@ -357,7 +363,10 @@ def distil(
         folder = resolve_model_path(teacher)
         texts = unlabelled_sentences(unlabelled)
         targets = teacher_targets(load(folder), texts, progress=True)
-        model = run_distil(folder, targets, output, data=data, dev=dev, args=args, progress=True)
+        start = resolve_model_path(student) if student is not None else None
+        model = run_distil(
+            folder, targets, output, data=data, dev=dev, args=args, progress=True, student=start
+        )
     except (StancekitError, ValueError) as exc:
         _fail(str(exc))
     from .evaluation import format_report

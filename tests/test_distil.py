@@ -8,14 +8,17 @@ import pytest
 
 import stancekit
 
-from .conftest import ROOT
+from .conftest import ROOT, make_tiny_base, tiny_rows
 from .test_cli import run
 
 pytest.importorskip("torch")
 
+from stancekit.errors import ConfigError  # noqa: E402
+from stancekit.tokenization import Tokenizer  # noqa: E402
 from stancekit.training.distil import (  # noqa: E402
     DistillationArguments,
     TeacherTargets,
+    aligned_tokens,
     distil,
     teacher_targets,
     unlabelled_sentences,
@@ -57,6 +60,61 @@ def test_distilled_student_is_a_batch_invariant_int8_model(targets, tmp_path):
     torch_student = stancekit.load(tmp_path, backend="torch", precision="fp32")
     agree = np.mean(torch_student.predict_proba(texts).argmax(1) == together.argmax(1))
     assert agree >= 0.9
+
+
+@pytest.mark.slow
+def test_a_teacher_of_another_base_teaches_the_shipped_model(tmp_path):
+    """A teacher on an MPNet base (MiniLM's word pieces) distils into a student that
+    starts from the shipped MiniLM model's layers and heads: the student keeps its own
+    base, and every sentence gets span targets (the two tokenizers cut alike)."""
+    base = make_tiny_base(tmp_path / "tiny-mpnet", "mpnet", pad_token_id=0)
+    labels = stancekit.load().labels
+    settings = stancekit.TrainingArguments(
+        base_model=base, epochs=1, dev_fraction=0, batch_size=8, device="cpu", onnx=False
+    )
+    teacher = tmp_path / "teacher"
+    stancekit.train(tiny_rows(), teacher, labels=labels, args=settings, progress=False)
+    targets = teacher_targets(stancekit.load(teacher), _real_texts(48))
+    args = DistillationArguments(layers=(0, 1), evaluations=1, batch_size=16, precision="fp32")
+    dev = ROOT / "data/real/dev.jsonl"
+    out = tmp_path / "student"
+    distil(teacher, targets, out, dev=dev, args=args, student=ROOT / "models/default")
+    student = stancekit.load(out)
+    shipped = stancekit.load()
+    assert student.config.base_model == shipped.config.base_model != base
+    assert student.config.encoder_layers == 2 and student.config.pooling == "cls"
+    assert student.config.training["span_targets"] == 48
+    assert student.config.training["student_start"] == str(ROOT / "models/default")
+    assert len(student.label_sentences(["Oslo denied the report."])) == 1
+
+
+def test_token_alignment_between_tokenizers(tmp_path):
+    """Per-token targets carry over only where both tokenizers cut a text alike."""
+    minilm = Tokenizer.from_folder(ROOT / "models/default")
+    cased = Tokenizer(minilm.backend)
+    from tokenizers import normalizers
+
+    cased.backend.normalizer = normalizers.BertNormalizer(lowercase=False)
+    texts = ["we will help.", "Narcotic trade was denied.", "Q"]
+    assert aligned_tokens(minilm, minilm, texts).tolist() == [True, True, True]
+    assert aligned_tokens(minilm, cased, texts).tolist() == [True, False, True]
+
+
+def test_a_student_that_cuts_text_otherwise_is_refused(targets, tmp_path):
+    """A student whose tokenizer cuts the sentences into other pieces than the
+    teacher's would learn span targets on the wrong tokens: refused, with the reason."""
+    teacher = tmp_path / "teacher"
+    import shutil
+
+    shutil.copytree(ROOT / "models/default", teacher)
+    tokenizer = Tokenizer.from_folder(teacher)
+    from tokenizers import normalizers
+
+    tokenizer.backend.normalizer = normalizers.BertNormalizer(lowercase=False)
+    tokenizer.save(teacher)
+    dev = ROOT / "data/real/dev.jsonl"
+    with pytest.raises(ConfigError, match="other tokens than the teacher"):
+        distil(teacher, targets, dev=dev, student=ROOT / "models/default")
 
 
 def test_layers_are_checked():

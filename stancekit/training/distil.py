@@ -5,8 +5,13 @@ speaker/target tag probabilities per token) -> student (the base encoder cut to 
 layers, fully fine-tuned) trained on those soft targets plus the labelled corpus's gold
 labels -> calibration on dev -> the same model folder as ``train`` writes.
 
-The student shares the teacher's tokenizer (same base model), so the teacher's per-token
-span probabilities line up with the student's tokens one to one.
+The student starts from the teacher's own layers and heads, or from another model's
+(``student=``: e.g. a 12-layer teacher of one base taught to the shipped 6-layer model of
+another). Either way the teacher's per-token span probabilities must line up with the
+student's tokens: a student of another base needs a tokenizer that cuts text into the
+same pieces (MiniLM and MPNet do: both use BERT's uncased word pieces). Sentences on which
+the two cut differently get no span targets, and a student whose tokenizer cuts most
+sentences differently is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import numpy as np
 
 from ..data import Example, read_examples
 from ..errors import ConfigError, DataError
+from ..probabilities import calibrated
+from ..tokenization import Tokenizer
 
 log = logging.getLogger("stancekit")
 
@@ -184,6 +191,16 @@ class DistillationArguments:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
 
 
+MIN_ALIGNED = 0.9  # share of sentences a student's tokenizer must cut like the teacher's
+
+
+def aligned_tokens(teacher: Tokenizer, student: Tokenizer, texts: list[str]) -> np.ndarray:
+    """For each text, whether the two tokenizers cut it into the same pieces (the same
+    character offsets, special tokens included), so that per-token targets carry over."""
+    pairs = zip(teacher.encode(texts, 10**6), student.encode(texts, 10**6))
+    return np.array([a.offsets == b.offsets for a, b in pairs], dtype=bool)
+
+
 def calibration_sample(texts: list[str], seed: int) -> list[str]:
     """The 512 unlabelled sentences (or all, if fewer) a student's static int8 scales are
     fitted on: the same ones for the same pool and seed, so a re-export rebuilds the graph."""
@@ -210,10 +227,14 @@ def distil(
     dev: Any,
     args: DistillationArguments | None = None,
     progress: bool | None = None,
+    student: str | Path | None = None,
 ):
     """Train a student of ``teacher`` (a model folder with torch weights) on its soft
     targets, plus gold labels from ``data`` when given; select on and calibrate to
     ``dev``; save it to ``output``.
+
+    ``student`` is the model folder (torch weights, the teacher's labels) whose layers
+    ``args.layers`` and heads the student starts from; by default the teacher's own.
 
     Returns:
         The student ``StanceModel`` (torch backend), dev metrics in ``config.metrics``.
@@ -247,15 +268,21 @@ def distil(
     labels = teacher_config.labels
     if targets.labels != labels:
         raise DataError(f"the targets' labels {targets.labels} are not the teacher's {labels}.")
+    start = Path(student) if student is not None else teacher
+    start_config = ModelConfig.load(start) if start != teacher else teacher_config
+    if start_config.labels != labels:
+        raise ConfigError(
+            f"the student {start} has labels {start_config.labels}; the teacher's are {labels}."
+        )
     null = teacher_config.null_label
     _seed_everything(args.seed)
-    network, tokenizer = load_network(teacher, teacher_config)  # adapters merged in
+    network, tokenizer = load_network(start, start_config)  # adapters merged in
     pick_layers(network.encoder, args.layers)
     if args.freeze_embeddings:
         network.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
-    config = copy.deepcopy(teacher_config)
+    config = copy.deepcopy(start_config)
     config.method, config.encoder_layers = "full", len(args.layers)
-    config.max_length = min(teacher_config.max_length, 256)
+    config.max_length = min(start_config.max_length, 256)
     config.training, config.metrics = {}, {}
     runner = TorchRunner(network, device=None, precision="fp32")
     model = StanceModel(runner, tokenizer, config)
@@ -268,7 +295,16 @@ def distil(
     encodings = tokenizer.encode(texts + [e.text for e in gold], args.max_length)
     y, gold_acts, gold_tags = _targets(gold, encodings[n_soft:], labels, null)
     t_probs = torch.softmax(torch.from_numpy(targets.logits[:n_soft]) / args.temperature, -1)
-    t_calibrated = model.calibrated(targets.logits[:n_soft])
+    t_calibrated = calibrated(targets.logits[:n_soft], teacher_config)
+    aligned = np.ones(n_soft, dtype=bool)
+    if start != teacher and targets.spans is not None:
+        aligned = aligned_tokens(Tokenizer.from_folder(teacher), tokenizer, texts)
+        if aligned.mean() < MIN_ALIGNED:
+            raise ConfigError(
+                f"the student {start} cuts {1 - aligned.mean():.0%} of the sentences into "
+                f"other tokens than the teacher {teacher}: the teacher's span targets are "
+                "per token, so the two need tokenizers that cut text the same way."
+            )
     null_index = labels.index(null) if null is not None else None
     act_mask = torch.tensor([label != null for label in labels], dtype=torch.float32)
 
@@ -320,6 +356,8 @@ def distil(
                     soft_tags = torch.zeros((len(soft), width, *out["spans"].shape[2:]))
                     weight = torch.zeros((len(soft), width))
                     for k, i in enumerate(rows):
+                        if not aligned[i]:
+                            continue  # cut into other tokens: no span target
                         probs = targets.span(i)
                         n = min(len(encodings[i].ids), len(probs))
                         if encodings[i].truncated:
@@ -387,7 +425,9 @@ def distil(
     config.metrics = calibrate(model, dev_examples, label_bias=True)
     config.training = {
         "teacher": str(teacher),
+        "student_start": str(start),
         "distilled_from": {"sentences": n_soft, "labelled": len(gold)},
+        "span_targets": int(aligned.sum()) if targets.spans is not None else 0,
         "data": str(data) if isinstance(data, (str, Path)) else None,
         "dev": str(dev) if isinstance(dev, (str, Path)) else None,
         "train_examples": n_soft + len(gold),
