@@ -143,7 +143,7 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
         )
     targets = TeacherTargets.load(Path(args.targets))
     settings = DistillationArguments(
-        layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr
+        layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr, method=args.method
     )
     started = time.time()
     distil(
@@ -288,6 +288,7 @@ def main() -> None:
         p.add_argument("--labelled", default=LABELLED, help="gold-labelled training data")
         p.add_argument("--select-dev", default=SELECT_DEV, help="dev set for the best step")
         p.add_argument("--student", help="model folder the student starts from (the teacher)")
+        p.add_argument("--method", default="full", choices=("full", "lora"))
     for name, run in (("ship", ship), ("export", export)):
         sub.add_parser(name).set_defaults(run=run)
     for p in (sub.choices["train"], sub.choices["ship"], sub.choices["export"]):

@@ -333,6 +333,12 @@ def distil(
         help="Model folder with torch weights the student starts from (default: the "
         "teacher); its tokenizer must cut text into the same pieces as the teacher's.",
     ),
+    method: str = typer.Option(
+        "full",
+        "--method",
+        help="full: train every weight of the student's layers; lora: only the adapters of "
+        "a LoRA --student (first layers only; saves adapter-sized weights).",
+    ),
     epochs: int = typer.Option(1, "--epochs"),
     learning_rate: float = typer.Option(1e-4, "--lr"),
     batch_size: int = typer.Option(64, "--batch-size"),
@@ -354,6 +360,7 @@ def distil(
 
         args = DistillationArguments(
             layers=tuple(int(x) for x in layers.split(",")),
+            method=method,
             epochs=epochs,
             learning_rate=learning_rate,
             batch_size=batch_size,

@@ -63,10 +63,14 @@ def test_distilled_student_is_a_batch_invariant_int8_model(targets, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_teacher_of_another_base_teaches_the_shipped_model(tmp_path):
+def test_a_teacher_of_another_base_teaches_the_shipped_model_through_its_adapters(tmp_path):
     """A teacher on an MPNet base (MiniLM's word pieces) distils into a student that
-    starts from the shipped MiniLM model's layers and heads: the student keeps its own
-    base, and every sentence gets span targets (the two tokenizers cut alike)."""
+    starts from the shipped MiniLM model's layers, adapters and heads and trains only
+    those (``method="lora"``): the student keeps its own base, every sentence gets span
+    targets (the two tokenizers cut alike), and it saves adapter-sized torch weights that
+    label as its ONNX graph does."""
+    from safetensors import safe_open
+
     base = make_tiny_base(tmp_path / "tiny-mpnet", "mpnet", pad_token_id=0)
     labels = stancekit.load().labels
     settings = stancekit.TrainingArguments(
@@ -75,17 +79,41 @@ def test_a_teacher_of_another_base_teaches_the_shipped_model(tmp_path):
     teacher = tmp_path / "teacher"
     stancekit.train(tiny_rows(), teacher, labels=labels, args=settings, progress=False)
     targets = teacher_targets(stancekit.load(teacher), _real_texts(48))
-    args = DistillationArguments(layers=(0, 1), evaluations=1, batch_size=16, precision="fp32")
+    args = DistillationArguments(
+        layers=(0, 1), evaluations=1, batch_size=16, precision="fp32", method="lora"
+    )
     dev = ROOT / "data/real/dev.jsonl"
     out = tmp_path / "student"
     distil(teacher, targets, out, dev=dev, args=args, student=ROOT / "models/default")
     student = stancekit.load(out)
     shipped = stancekit.load()
     assert student.config.base_model == shipped.config.base_model != base
-    assert student.config.encoder_layers == 2 and student.config.pooling == "cls"
+    assert student.config.encoder_layers == 2 and student.config.method == "lora"
     assert student.config.training["span_targets"] == 48
     assert student.config.training["student_start"] == str(ROOT / "models/default")
-    assert len(student.label_sentences(["Oslo denied the report."])) == 1
+    with safe_open(out / "model.safetensors", "pt") as weights:
+        names = list(weights.keys())
+    assert any(n.endswith(".lora_A") for n in names)
+    assert not any(n.endswith("attention.self.query.weight") for n in names)  # the base's
+    texts = _real_texts(30)
+    torch_student = stancekit.load(out, backend="torch", precision="fp32", device="cpu")
+    np.testing.assert_allclose(
+        torch_student.predict_proba(texts), student.predict_proba(texts), atol=1e-4
+    )
+
+
+def test_lora_students_keep_the_first_layers(targets):
+    """A LoRA student's adapters sit on its base's first layers, so it cannot pick
+    others; nor can it start from a fully fine-tuned model (no adapters)."""
+    dev = ROOT / "data/real/dev.jsonl"
+    args = DistillationArguments(layers=(0, 2), method="lora")
+    with pytest.raises(ConfigError, match="first layers"):
+        distil(ROOT / "models/default", targets, dev=dev, args=args)
+    lora = DistillationArguments(layers=(0, 1), method="lora")
+    with pytest.raises(ConfigError, match="starts from a LoRA model"):
+        distil(ROOT / "models/default", targets, dev=dev, args=lora, student=ROOT / "models/fast")
+    with pytest.raises(ValueError, match="'full' or 'lora'"):
+        DistillationArguments(method="qlora")
 
 
 def test_token_alignment_between_tokenizers(tmp_path):

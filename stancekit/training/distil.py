@@ -155,6 +155,10 @@ class DistillationArguments:
         temperature: softening of the teacher's stance logits in the KL term.
         gold_weight: weight of the labelled sentences' losses against the soft ones.
         act_weight, span_weight: loss weights of the act and span heads.
+        method: ``"full"`` trains every weight of the student's layers; ``"lora"`` trains
+            only the low-rank adapters (and LayerNorms and heads) of a student that starts
+            from a LoRA model, so that it saves as small as that model (adapters on the
+            base from its package) and keeps a torch backend without a copy of the base.
         freeze_embeddings: keep the word-embedding table fixed (the teacher never changed
             it; training it costs a dense update of 12M numbers per step).
         evaluations: dev evaluations per epoch (the best one is kept).
@@ -173,6 +177,7 @@ class DistillationArguments:
     gold_weight: float = 1.0
     act_weight: float = 0.5
     span_weight: float = 1.0
+    method: str = "full"
     freeze_embeddings: bool = True
     evaluations: int = 2
     seed: int = 13
@@ -189,6 +194,8 @@ class DistillationArguments:
             raise ConfigError("epochs, batch_size and evaluations must be at least 1.")
         if self.temperature <= 0:
             raise ConfigError(f"temperature must be positive, got {self.temperature}.")
+        if self.method not in ("full", "lora"):
+            raise ConfigError(f"method must be 'full' or 'lora', got {self.method!r}.")
 
 
 MIN_ALIGNED = 0.9  # share of sentences a student's tokenizer must cut like the teacher's
@@ -259,7 +266,8 @@ def distil(
         calibrate,
         model_card,
     )
-    from .torch_backend import TorchRunner, load_network, save_model
+    from .network import merge_lora
+    from .torch_backend import TorchRunner, load_lora_network, load_network, save_model
 
     args = args or DistillationArguments()
     started = time.time()
@@ -276,12 +284,24 @@ def distil(
         )
     null = teacher_config.null_label
     _seed_everything(args.seed)
-    network, tokenizer = load_network(start, start_config)  # adapters merged in
+    if args.method == "lora":
+        if start_config.method != "lora":
+            raise ConfigError(
+                f"method 'lora' needs a student that starts from a LoRA model; {start} "
+                f"is a {start_config.method!r} model."
+            )
+        if list(args.layers) != list(range(len(args.layers))):
+            raise ConfigError(  # the saved adapters sit on the base's first layers
+                f"method 'lora' keeps the first layers of the base; got layers {args.layers}."
+            )
+        network, tokenizer = load_lora_network(start, start_config)  # adapters trainable
+    else:
+        network, tokenizer = load_network(start, start_config)  # adapters merged in
     pick_layers(network.encoder, args.layers)
     if args.freeze_embeddings:
         network.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     config = copy.deepcopy(start_config)
-    config.method, config.encoder_layers = "full", len(args.layers)
+    config.method, config.encoder_layers = args.method, len(args.layers)
     config.max_length = min(start_config.max_length, 256)
     config.training, config.metrics = {}, {}
     runner = TorchRunner(network, device=None, precision="fp32")
@@ -442,6 +462,9 @@ def distil(
     if output is not None:
         save_model(network, config, output, tokenizer, model_card(config))
         model.path = Path(output)
+    if args.method == "lora":
+        merge_lora(network)
+    if output is not None:
         calibration = calibration_sample(texts, args.seed)
         export_onnx(model, output, precision=args.precision, calibration=calibration)
     return model

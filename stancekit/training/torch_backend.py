@@ -16,7 +16,7 @@ from ..config import CARD_NAME, WEIGHTS_NAME, ModelConfig
 from ..errors import ModelLoadError
 from ..tokenization import Tokenizer
 from .base import check_weights, resolve_base
-from .network import StanceNetwork, apply_lora_state, keep_layers, trainable_state
+from .network import StanceNetwork, add_lora, apply_lora_state, keep_layers, trainable_state
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -70,6 +70,25 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, Tokenizer, str]:
     ):
         network.pooler.load_state_dict(pretrained.state_dict())  # start from BERT's pooler
     return network, tokenizer, base
+
+
+def load_lora_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Tokenizer]:
+    """The network of a LoRA model folder with its adapters kept apart and trainable
+    (``load_network`` folds them into the base weights): the start of further training."""
+    network, tokenizer, base = build_network(config)
+    if Path(base).is_dir():
+        check_weights(base, config.base_sha256)
+    add_lora(network, config.lora_targets, config.lora_rank, config.lora_alpha)
+    state = load_file(str(folder / WEIGHTS_NAME))
+    result = network.load_state_dict(state, strict=False)
+    trained = {name for name, p in network.named_parameters() if p.requires_grad}
+    lacking = [k for k in result.missing_keys if k in trained and ".pooler." not in k]
+    if result.unexpected_keys or lacking:
+        raise ModelLoadError(
+            f"{folder / WEIGHTS_NAME} does not fit this network: unexpected "
+            f"{result.unexpected_keys[:3]}, missing {lacking[:3]}"
+        )
+    return network, tokenizer
 
 
 def load_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Tokenizer]:
