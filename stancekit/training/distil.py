@@ -2,8 +2,9 @@
 
 teacher outputs on unlabelled text (``teacher_targets``: stance logits, act probabilities,
 speaker/target tag probabilities per token) -> student (the base encoder cut to a few
-layers, fully fine-tuned) trained on those soft targets plus the labelled corpus's gold
-labels -> calibration on dev -> the same model folder as ``train`` writes.
+layers, fully fine-tuned or through its adapters) trained on those soft targets plus the
+labelled corpus's gold labels -> calibration on dev -> the same model folder as ``train``
+writes.
 
 The student starts from the teacher's own layers and heads, or from another model's
 (``student=``: e.g. a 12-layer teacher of one base taught to the shipped 6-layer model of

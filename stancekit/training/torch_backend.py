@@ -72,14 +72,24 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, Tokenizer, str]:
     return network, tokenizer, base
 
 
+def _trained_weights(folder: Path) -> dict[str, torch.Tensor]:
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise ModelLoadError(
+            f"No {WEIGHTS_NAME} in {folder}: the torch backend needs the trained weights "
+            "(an ONNX-only folder runs with --backend onnx)."
+        )
+    return load_file(str(weights))
+
+
 def load_lora_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Tokenizer]:
     """The network of a LoRA model folder with its adapters kept apart and trainable
     (``load_network`` folds them into the base weights): the start of further training."""
+    state = _trained_weights(folder)
     network, tokenizer, base = build_network(config)
     if Path(base).is_dir():
         check_weights(base, config.base_sha256)
     add_lora(network, config.lora_targets, config.lora_rank, config.lora_alpha)
-    state = load_file(str(folder / WEIGHTS_NAME))
     result = network.load_state_dict(state, strict=False)
     trained = {name for name, p in network.named_parameters() if p.requires_grad}
     lacking = [k for k in result.missing_keys if k in trained and ".pooler." not in k]
@@ -93,16 +103,10 @@ def load_lora_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork,
 
 def load_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Tokenizer]:
     """The trained network of a model folder (base encoder + ``model.safetensors``)."""
-    weights = folder / WEIGHTS_NAME
-    if not weights.is_file():
-        raise ModelLoadError(
-            f"No {WEIGHTS_NAME} in {folder}: the torch backend needs the trained weights "
-            "(an ONNX-only folder runs with --backend onnx)."
-        )
+    state, weights = _trained_weights(folder), folder / WEIGHTS_NAME
     network, tokenizer, base = build_network(config)
     if Path(base).is_dir():
         check_weights(base, config.base_sha256)
-    state = load_file(str(weights))
     if config.method == "lora":
         apply_lora_state(network, state, config.lora_rank, config.lora_alpha)
     result = network.load_state_dict(state, strict=False)
