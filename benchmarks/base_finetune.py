@@ -12,9 +12,10 @@ is read. A short recipe (few epochs, no synthetic data), so the figures sit belo
 shipped model's; what they compare is the bases. Models go to
 ``runs/base-finetune/BASE-lrLR-POOLING-eEPOCHS/``.
 
-``--learning-rate`` and ``--pooling`` change the recipe for every base of a run: the
-shipped recipe (LoRA's 1e-3, the [CLS] pooler) is MiniLM's, and a 12-layer base trained
-for mean-pooled sentence embeddings may want its own.
+``--method``, ``--learning-rate``, ``--pooling`` and ``--no-spans`` change the recipe for
+every base of a run: the shipped recipe (LoRA at 1e-3, the [CLS] pooler, span heads) is
+MiniLM's, and a 12-layer base trained for mean-pooled sentence embeddings may want its
+own.
 
     python benchmarks/base_finetune.py --diagnose FOLDER[,FOLDER]
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import shutil
 import sys
 import time
@@ -89,13 +91,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bases", default="minilm", help="comma-separated bases")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="LoRA peak rate")
+    parser.add_argument("--method", choices=("lora", "full"), default="lora")
+    parser.add_argument("--learning-rate", type=float, help="peak rate (1e-3 LoRA, 5e-5 full)")
     parser.add_argument("--pooling", choices=("cls", "mean"), default="cls")
     parser.add_argument(
         "--no-spans", action="store_true", help="stance and act heads only (no span loss)"
     )
     parser.add_argument("--diagnose", help="comma-separated trained model folders: no training")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # each epoch's dev score
     if args.diagnose:
         diagnose(args.diagnose.split(","))
         return
@@ -113,6 +117,7 @@ def main() -> None:
         settings = TrainingArguments(
             base_model=base,
             epochs=args.epochs,
+            method=args.method,
             learning_rate=args.learning_rate,
             pooling=args.pooling,
             spans=not args.no_spans,
@@ -120,7 +125,9 @@ def main() -> None:
             onnx=False,
             patience=args.epochs,
         )
-        recipe = f"lr{args.learning_rate:g}-{args.pooling}-e{args.epochs}"
+        lr = settings.learning_rate
+        recipe = f"lr{lr:g}-{args.pooling}-e{args.epochs}"
+        recipe = recipe if args.method == "lora" else f"full-{recipe}"
         recipe += "-nospans" if args.no_spans else ""
         folder = OUT / f"{Path(name).name}-{recipe}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -131,7 +138,8 @@ def main() -> None:
             "base": Path(name).name,
             "layers": model.runner.network.encoder.config.num_hidden_layers,
             "epochs": args.epochs,
-            "learning_rate": args.learning_rate,
+            "method": args.method,
+            "learning_rate": lr,
             "pooling": args.pooling,
             "best_epoch": model.config.training.get("best_epoch"),
             "real_dev_macro_f1": round(dev["macro_f1"], 4),
@@ -143,13 +151,14 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         results.append(row)
     print(
-        "\n| base | layers | learning rate | pooling | epochs (best) | real dev macro-F1 | ECE "
-        "| speaker / target token-F1 | training s |"
+        "\n| base | layers | method | learning rate | pooling | epochs (best) | real dev macro-F1 "
+        "| ECE | speaker / target token-F1 | training s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['base']} | {r['layers']} | {r['learning_rate']:g} | {r['pooling']} | "
+            f"| {r['base']} | {r['layers']} | {r['method']} | {r['learning_rate']:g} | "
+            f"{r['pooling']} | "
             f"{r['epochs']} ({r['best_epoch']}) | "
             f"{r['real_dev_macro_f1']:.3f} | {r['real_dev_ece']:.3f} | "
             f"{r['real_dev_speaker_f1']:.3f} / {r['real_dev_target_f1']:.3f} | "
