@@ -227,6 +227,21 @@ def test_too_small_dev_split_is_warned_about_and_recorded(tiny_base, tmp_path, c
     assert dev_warning(enough * 3, ["a", "none"]) is None
 
 
+def test_a_collapsed_training_run_is_warned_about():
+    """A model that gives every dev sentence one label (as LoRA on all-mpnet-base-v2 did:
+    benchmarks/base_finetune.py) is flagged, with what to try; a model that uses two
+    labels, or a dev set of one label, is not."""
+    from stancekit.training.fit import collapse_warning
+
+    labels = ["accuse", "none"]
+    collapsed = {"confusion": [[0, 12], [0, 40]]}
+    warning = collapse_warning(collapsed, labels)
+    assert warning.startswith("the trained model labels every dev sentence 'none'")
+    assert "--method full" in warning
+    assert collapse_warning({"confusion": [[3, 9], [1, 39]]}, labels) is None
+    assert collapse_warning({"confusion": [[0, 0], [0, 40]]}, labels) is None  # one gold label
+
+
 def test_lora_adapts_every_projection_of_a_non_bert_base(tmp_path):
     """Any Hugging Face encoder can be the base: on MPNet (q/k/v/o, not BERT's
     query/key/value) LoRA adapts every attention and feed-forward projection, and the

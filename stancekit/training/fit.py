@@ -49,6 +49,22 @@ def dev_warning(dev_examples: list[Example], labels: list[str]) -> str | None:
     )
 
 
+def collapse_warning(report: dict[str, Any], labels: list[str]) -> str | None:
+    """A warning when a trained model gives one label to every dev sentence although dev
+    has several (a collapsed training run: its dev figures look calm, its labels are
+    useless); else None. ``report`` is a dev report with a ``confusion`` matrix (rows:
+    gold labels, columns: predicted)."""
+    confusion = np.asarray(report.get("confusion") or [[0]])
+    predicted = np.flatnonzero(confusion.sum(0))
+    if len(predicted) != 1 or np.count_nonzero(confusion.sum(1)) < 2:
+        return None
+    return (
+        f"the trained model labels every dev sentence '{labels[predicted[0]]}': training "
+        "collapsed (the encoder may have stopped telling sentences apart). Try a lower "
+        "learning rate, --method full, or another base."
+    )
+
+
 @dataclass
 class TrainingArguments:
     """Hyper-parameters of ``train``; defaults are those of the shipped model.
@@ -343,6 +359,10 @@ def train(
     }
     if warning:
         config.training["warning"] = warning
+    collapsed = collapse_warning(metrics["dev"], labels) if metrics else None
+    if collapsed:
+        log.warning("stancekit train: %s", collapsed)
+        config.training["collapsed"] = collapsed
     config.metrics = metrics
     if output is not None:
         save_model(network, config, output, tokenizer, model_card(config))
@@ -572,8 +592,9 @@ def model_card(config: ModelConfig) -> str:
         ]
     if t.get("recalibrated"):
         lines.append(f"- Note: {t['recalibrated']}")
-    if t.get("warning"):
-        lines.append(f"- **Warning**: {t['warning']}")
+    for key in ("warning", "collapsed"):
+        if t.get(key):
+            lines.append(f"- **Warning**: {t[key]}")
     dev = config.metrics.get("dev")
     if dev:
         lines += [
