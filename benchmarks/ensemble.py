@@ -17,6 +17,7 @@ models/default | tar -x -C runs/v4``) and MiniLM fine-tuned on real text alone
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,8 @@ import stancekit
 from stancekit.data import read_examples
 from stancekit.evaluation import classification_report
 
-DEV = Path(__file__).resolve().parent.parent / "data" / "real" / "dev.jsonl"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from realtext import SETS  # noqa: E402  (the same sets, named the same)
 
 
 def main() -> None:
@@ -37,7 +39,7 @@ def main() -> None:
     labels = models[0].labels
     if any(m.labels != labels for m in models):
         raise SystemExit("the models' labels differ; an ensemble needs the same labels")
-    examples = read_examples(DEV, labels)
+    examples = read_examples(SETS["real dev"], labels)
     gold = [e.label for e in examples]
     probs = [m.predict_proba([e.text for e in examples]) for m in models]
 

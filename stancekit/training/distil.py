@@ -268,7 +268,7 @@ def distil(
         model_card,
     )
     from .network import merge_lora
-    from .torch_backend import TorchRunner, load_lora_network, load_network, save_model
+    from .torch_backend import TorchRunner, load_network, save_model
 
     args = args or DistillationArguments()
     started = time.time()
@@ -295,7 +295,7 @@ def distil(
             raise ConfigError(  # the saved adapters sit on the base's first layers
                 f"method 'lora' keeps the first layers of the base; got layers {args.layers}."
             )
-        network, tokenizer = load_lora_network(start, start_config)  # adapters trainable
+        network, tokenizer = load_network(start, start_config, trainable_adapters=True)
     else:
         network, tokenizer = load_network(start, start_config)  # adapters merged in
     pick_layers(network.encoder, args.layers)

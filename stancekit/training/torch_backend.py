@@ -72,42 +72,28 @@ def build_network(config: ModelConfig) -> tuple[StanceNetwork, Tokenizer, str]:
     return network, tokenizer, base
 
 
-def _trained_weights(folder: Path) -> dict[str, torch.Tensor]:
+def load_network(
+    folder: Path, config: ModelConfig, *, trainable_adapters: bool = False
+) -> tuple[StanceNetwork, Tokenizer]:
+    """The trained network of a model folder (base encoder + ``model.safetensors``).
+
+    A LoRA model's adapters are folded into the base weights, or, with
+    ``trainable_adapters``, kept apart and trainable (the start of further training).
+    """
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
         raise ModelLoadError(
             f"No {WEIGHTS_NAME} in {folder}: the torch backend needs the trained weights "
             "(an ONNX-only folder runs with --backend onnx)."
         )
-    return load_file(str(weights))
-
-
-def load_lora_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Tokenizer]:
-    """The network of a LoRA model folder with its adapters kept apart and trainable
-    (``load_network`` folds them into the base weights): the start of further training."""
-    state = _trained_weights(folder)
     network, tokenizer, base = build_network(config)
     if Path(base).is_dir():
         check_weights(base, config.base_sha256)
-    add_lora(network, config.lora_targets, config.lora_rank, config.lora_alpha)
-    result = network.load_state_dict(state, strict=False)
-    trained = {name for name, p in network.named_parameters() if p.requires_grad}
-    lacking = [k for k in result.missing_keys if k in trained and ".pooler." not in k]
-    if result.unexpected_keys or lacking:
-        raise ModelLoadError(
-            f"{folder / WEIGHTS_NAME} does not fit this network: unexpected "
-            f"{result.unexpected_keys[:3]}, missing {lacking[:3]}"
-        )
-    return network, tokenizer
-
-
-def load_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Tokenizer]:
-    """The trained network of a model folder (base encoder + ``model.safetensors``)."""
-    state, weights = _trained_weights(folder), folder / WEIGHTS_NAME
-    network, tokenizer, base = build_network(config)
-    if Path(base).is_dir():
-        check_weights(base, config.base_sha256)
-    if config.method == "lora":
+    state = load_file(str(weights))
+    keep_adapters = trainable_adapters and config.method == "lora"
+    if keep_adapters:
+        add_lora(network, config.lora_targets, config.lora_rank, config.lora_alpha)
+    elif config.method == "lora":
         apply_lora_state(network, state, config.lora_rank, config.lora_alpha)
     result = network.load_state_dict(state, strict=False)
     if result.unexpected_keys:
@@ -115,9 +101,14 @@ def load_network(folder: Path, config: ModelConfig) -> tuple[StanceNetwork, Toke
             f"{weights} holds tensors this network does not have: {result.unexpected_keys[:3]}"
         )
     missing = [k for k in result.missing_keys if ".pooler." not in k]
-    heads = [k for k in missing if not k.startswith("encoder.")]
-    if heads or (config.method == "full" and missing):
-        raise ModelLoadError(f"{weights} lacks tensors the model needs: {(heads or missing)[:3]}")
+    if keep_adapters:  # every trainable tensor (adapters, LayerNorms, heads) must be saved
+        trained = {name for name, p in network.named_parameters() if p.requires_grad}
+        lacking = [k for k in missing if k in trained]
+    else:
+        heads = [k for k in missing if not k.startswith("encoder.")]
+        lacking = heads or (missing if config.method == "full" else [])
+    if lacking:
+        raise ModelLoadError(f"{weights} lacks tensors the model needs: {lacking[:3]}")
     return network, tokenizer
 
 
