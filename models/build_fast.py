@@ -143,7 +143,12 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
         )
     targets = TeacherTargets.load(Path(args.targets))
     settings = DistillationArguments(
-        layers=SHAPES[name], limit=limit, epochs=epochs, learning_rate=lr, method=args.method
+        layers=SHAPES[name],
+        limit=limit,
+        epochs=epochs,
+        learning_rate=lr,
+        method=args.method,
+        span_targets=not args.no_span_targets,
     )
     started = time.time()
     distil(
@@ -289,6 +294,11 @@ def main() -> None:
         p.add_argument("--select-dev", default=SELECT_DEV, help="dev set for the best step")
         p.add_argument("--student", help="model folder the student starts from (the teacher)")
         p.add_argument("--method", default="full", choices=("full", "lora"))
+        p.add_argument(
+            "--no-span-targets",
+            action="store_true",
+            help="ignore the teacher's span tags (a teacher whose span heads did not learn)",
+        )
     for name, run in (("ship", ship), ("export", export)):
         sub.add_parser(name).set_defaults(run=run)
     for p in (sub.choices["train"], sub.choices["ship"], sub.choices["export"]):

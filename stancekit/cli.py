@@ -339,6 +339,12 @@ def distil(
         help="full: train every weight of the student's layers; lora: only the adapters of "
         "a LoRA --student (first layers only; saves adapter-sized weights).",
     ),
+    span_targets: bool = typer.Option(
+        True,
+        "--span-targets/--no-span-targets",
+        help="Learn the teacher's speaker/target tags; --no-span-targets for a teacher "
+        "whose span heads did not learn (the student's then learn from --data alone).",
+    ),
     epochs: int = typer.Option(1, "--epochs"),
     learning_rate: float = typer.Option(1e-4, "--lr"),
     batch_size: int = typer.Option(64, "--batch-size"),
@@ -361,6 +367,7 @@ def distil(
         args = DistillationArguments(
             layers=tuple(int(x) for x in layers.split(",")),
             method=method,
+            span_targets=span_targets,
             epochs=epochs,
             learning_rate=learning_rate,
             batch_size=batch_size,

@@ -145,6 +145,28 @@ def test_a_student_that_cuts_text_otherwise_is_refused(targets, tmp_path):
         distil(teacher, targets, dev=dev, student=ROOT / "models/default")
 
 
+@pytest.mark.slow
+def test_a_teacher_without_span_targets_teaches_stance_only(targets, tmp_path):
+    """``span_targets=False`` (a teacher whose span heads did not learn): the student
+    learns the stance outputs alone, so its span head, with no gold spans to learn from,
+    stays as it started, and no token alignment is needed."""
+    import torch
+
+    from stancekit.training.torch_backend import load_network
+
+    args = DistillationArguments(
+        layers=(0, 1), evaluations=1, batch_size=32, limit=64, span_targets=False
+    )
+    dev = ROOT / "data/real/dev.jsonl"
+    student = distil(ROOT / "models/default", targets, dev=dev, args=args)
+    assert student.config.training["span_targets"] == 0
+    start, _ = load_network(ROOT / "models/default", stancekit.load().config)
+    trained = student.runner.network
+    for name, value in start.span.state_dict().items():
+        assert torch.equal(value, trained.span.state_dict()[name]), name
+    assert not torch.equal(start.stance.weight, trained.stance.weight)
+
+
 def test_layers_are_checked():
     with pytest.raises(ValueError, match="increasing"):
         DistillationArguments(layers=(2, 1))

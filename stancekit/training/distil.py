@@ -156,6 +156,11 @@ class DistillationArguments:
         temperature: softening of the teacher's stance logits in the KL term.
         gold_weight: weight of the labelled sentences' losses against the soft ones.
         act_weight, span_weight: loss weights of the act and span heads.
+        span_targets: learn the teacher's per-token span tags where it has them. Off for
+            a teacher whose span heads did not learn (its dev speaker/target figures say
+            so): the student's span heads then learn from the gold spans of ``data`` alone
+            (and stay as they started without ``data``), and a student with another
+            tokenizer needs no token alignment.
         method: ``"full"`` trains every weight of the student's layers; ``"lora"`` trains
             only the low-rank adapters (and LayerNorms and heads) of a student that starts
             from a LoRA model, so that it saves as small as that model (adapters on the
@@ -178,6 +183,7 @@ class DistillationArguments:
     gold_weight: float = 1.0
     act_weight: float = 0.5
     span_weight: float = 1.0
+    span_targets: bool = True
     method: str = "full"
     freeze_embeddings: bool = True
     evaluations: int = 2
@@ -317,8 +323,11 @@ def distil(
     y, gold_acts, gold_tags = _targets(gold, encodings[n_soft:], labels, null)
     t_probs = torch.softmax(torch.from_numpy(targets.logits[:n_soft]) / args.temperature, -1)
     t_calibrated = calibrated(targets.logits[:n_soft], teacher_config)
+    soft_spans = targets.spans is not None and args.span_targets
+    if targets.spans is not None and not args.span_targets:
+        log.info("distil: the teacher's span targets are not used (span_targets=False)")
     aligned = np.ones(n_soft, dtype=bool)
-    if start != teacher and targets.spans is not None:
+    if start != teacher and soft_spans:
         aligned = aligned_tokens(Tokenizer.from_folder(teacher), tokenizer, texts)
         if aligned.mean() < MIN_ALIGNED:
             raise ConfigError(
@@ -372,7 +381,7 @@ def distil(
                     loss
                     + args.act_weight * (bce * act_mask.to(device)).sum(1).mean() / act_mask.sum()
                 )
-                if "spans" in out and targets.spans is not None:
+                if "spans" in out and soft_spans:
                     width = ids.shape[1]
                     soft_tags = torch.zeros((len(soft), width, *out["spans"].shape[2:]))
                     weight = torch.zeros((len(soft), width))
@@ -448,7 +457,7 @@ def distil(
         "teacher": str(teacher),
         "student_start": str(start),
         "distilled_from": {"sentences": n_soft, "labelled": len(gold)},
-        "span_targets": int(aligned.sum()) if targets.spans is not None else 0,
+        "span_targets": int(aligned.sum()) if soft_spans else 0,
         "data": str(data) if isinstance(data, (str, Path)) else None,
         "dev": str(dev) if isinstance(dev, (str, Path)) else None,
         "train_examples": n_soft + len(gold),
