@@ -215,6 +215,27 @@ def aligned_tokens(teacher: Tokenizer, student: Tokenizer, texts: list[str]) -> 
     return np.array([a.offsets == b.offsets for a, b in pairs], dtype=bool)
 
 
+WEAK_SPANS = 0.5  # a teacher's dev speaker/target token-F1 below this: do not learn its spans
+
+
+def weak_span_heads(config) -> str | None:
+    """Why a teacher's span targets would teach the student little (its speaker or target
+    token-F1 on its dev set is under ``WEAK_SPANS``), or None."""
+    dev = (config.metrics or {}).get("dev", {})
+    weak = {
+        role: dev[role]["token_f1"]
+        for role in ("speaker", "target")
+        if isinstance(dev.get(role), dict) and dev[role].get("token_f1", 1.0) < WEAK_SPANS
+    }
+    if not weak:
+        return None
+    figures = ", ".join(f"{role} token-F1 {f1:.2f}" for role, f1 in weak.items())
+    return (
+        f"the teacher's span heads are weak on its dev set ({figures}); the student would "
+        "learn its speaker/target tags: consider span_targets=False (--no-span-targets)."
+    )
+
+
 def calibration_sample(texts: list[str], seed: int) -> list[str]:
     """The 512 unlabelled sentences (or all, if fewer) a student's static int8 scales are
     fitted on: the same ones for the same pool and seed, so a re-export rebuilds the graph."""
@@ -326,6 +347,8 @@ def distil(
     soft_spans = targets.spans is not None and args.span_targets
     if targets.spans is not None and not args.span_targets:
         log.info("distil: the teacher's span targets are not used (span_targets=False)")
+    elif soft_spans and (warning := weak_span_heads(teacher_config)):
+        log.warning("distil: %s", warning)
     aligned = np.ones(n_soft, dtype=bool)
     if start != teacher and soft_spans:
         aligned = aligned_tokens(Tokenizer.from_folder(teacher), tokenizer, texts)
