@@ -188,6 +188,8 @@ def test_a_teacher_with_weak_span_heads_is_named():
     message = weak_span_heads(config)
     assert "speaker token-F1 0.27" in message and "--no-span-targets" in message
     assert "target" not in message.split("(")[1].split(")")[0]
+    config.metrics["dev"]["target"] = {"n": 0, "token_f1": None}  # no span sentences
+    assert "target" not in weak_span_heads(config).split("(")[1].split(")")[0]
 
 
 def test_layers_are_checked():

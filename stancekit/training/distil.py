@@ -222,10 +222,9 @@ def weak_span_heads(config) -> str | None:
     """Why a teacher's span targets would teach the student little (its speaker or target
     token-F1 on its dev set is under ``WEAK_SPANS``), or None."""
     dev = (config.metrics or {}).get("dev", {})
+    scores = {role: (dev.get(role) or {}).get("token_f1") for role in ("speaker", "target")}
     weak = {
-        role: dev[role]["token_f1"]
-        for role in ("speaker", "target")
-        if isinstance(dev.get(role), dict) and dev[role].get("token_f1", 1.0) < WEAK_SPANS
+        role: f1 for role, f1 in scores.items() if isinstance(f1, (int, float)) and f1 < WEAK_SPANS
     }
     if not weak:
         return None
