@@ -129,18 +129,24 @@ def test_token_alignment_between_tokenizers(tmp_path):
     assert aligned_tokens(minilm, cased, texts).tolist() == [True, False, True]
 
 
+def _cased_teacher(folder):
+    """A copy of the shipped model whose tokenizer keeps case: it cuts text into other
+    pieces than the shipped (uncased) model's."""
+    import shutil
+
+    from tokenizers import normalizers
+
+    shutil.copytree(ROOT / "models/default", folder)
+    tokenizer = Tokenizer.from_folder(folder)
+    tokenizer.backend.normalizer = normalizers.BertNormalizer(lowercase=False)
+    tokenizer.save(folder)
+    return folder
+
+
 def test_a_student_that_cuts_text_otherwise_is_refused(targets, tmp_path):
     """A student whose tokenizer cuts the sentences into other pieces than the
     teacher's would learn span targets on the wrong tokens: refused, with the reason."""
-    teacher = tmp_path / "teacher"
-    import shutil
-
-    shutil.copytree(ROOT / "models/default", teacher)
-    tokenizer = Tokenizer.from_folder(teacher)
-    from tokenizers import normalizers
-
-    tokenizer.backend.normalizer = normalizers.BertNormalizer(lowercase=False)
-    tokenizer.save(teacher)
+    teacher = _cased_teacher(tmp_path / "teacher")
     dev = ROOT / "data/real/dev.jsonl"
     with pytest.raises(ConfigError, match="other tokens than the teacher"):
         distil(teacher, targets, dev=dev, student=ROOT / "models/default")
@@ -152,18 +158,11 @@ def test_a_teacher_without_span_targets_teaches_stance_only(targets, tmp_path):
     learns the stance outputs alone, so its span head, with no gold spans to learn from,
     stays as it started, and no token alignment is needed: a teacher whose tokenizer cuts
     text otherwise (refused above with span targets) is accepted."""
-    import shutil
-
     import torch
-    from tokenizers import normalizers
 
     from stancekit.training.torch_backend import load_network
 
-    teacher = tmp_path / "teacher"
-    shutil.copytree(ROOT / "models/default", teacher)
-    tokenizer = Tokenizer.from_folder(teacher)
-    tokenizer.backend.normalizer = normalizers.BertNormalizer(lowercase=False)
-    tokenizer.save(teacher)
+    teacher = _cased_teacher(tmp_path / "teacher")
     args = DistillationArguments(
         layers=(0, 1), evaluations=1, batch_size=32, limit=64, span_targets=False
     )

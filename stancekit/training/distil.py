@@ -30,6 +30,7 @@ import numpy as np
 from ..data import Example, read_examples
 from ..errors import ConfigError, DataError
 from ..probabilities import calibrated
+from ..spans import SPAN_ROLES
 from ..tokenization import Tokenizer
 
 log = logging.getLogger("stancekit")
@@ -222,7 +223,7 @@ def weak_span_heads(config) -> str | None:
     """Why a teacher's span targets would teach the student little (its speaker or target
     token-F1 on its dev set is under ``WEAK_SPANS``), or None."""
     dev = (config.metrics or {}).get("dev", {})
-    scores = {role: (dev.get(role) or {}).get("token_f1") for role in ("speaker", "target")}
+    scores = {role: (dev.get(role) or {}).get("token_f1") for role in SPAN_ROLES}
     weak = {
         role: f1 for role, f1 in scores.items() if isinstance(f1, (int, float)) and f1 < WEAK_SPANS
     }
