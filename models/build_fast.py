@@ -128,9 +128,11 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
     """Distil one shape into ``folder`` (int8-static ONNX) from ``args.teacher`` with the
     gold labels of ``args.labelled``, recalibrate it on real dev and score it there.
     Paths are relative to the repository (``main`` runs there): they go into the card."""
+    import shlex
     import time
 
     import stancekit
+    from stancekit.config import ModelConfig
     from stancekit.evaluation import evaluate
     from stancekit.training import recalibrate
     from stancekit.training.distil import DistillationArguments, TeacherTargets, distil
@@ -162,6 +164,9 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
         student=Path(args.student) if args.student else None,
     )
     seconds = time.time() - started
+    config = ModelConfig.load(folder)  # the card names the command that rebuilds it
+    config.training["command"] = shlex.join(["python", "models/build_fast.py", *sys.argv[1:]])
+    config.save(folder)
     recalibrate(folder, REAL_DEV.relative_to(ROOT))
     model = stancekit.load(folder)
     report = evaluate(model, REAL_DEV, by=None)

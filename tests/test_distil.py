@@ -24,6 +24,7 @@ from stancekit.training.distil import (  # noqa: E402
     unlabelled_sentences,
     weak_span_heads,
 )
+from stancekit.training.fit import model_card  # noqa: E402
 
 
 def _real_texts(n: int) -> list[str]:
@@ -92,6 +93,9 @@ def test_a_teacher_of_another_base_teaches_the_shipped_model_through_its_adapter
     assert student.config.encoder_layers == 2 and student.config.method == "lora"
     assert student.config.training["span_targets"] == 48
     assert student.config.training["student_start"] == str(ROOT / "models/default")
+    card = (out / "README.md").read_text()
+    assert f"starts from `{ROOT / 'models/default'}`'s encoder layers [0, 1]" in card
+    assert "the teacher's stance, act and span probabilities on 48 unlabelled" in card
     with safe_open(out / "model.safetensors", "pt") as weights:
         names = list(weights.keys())
     assert any(n.endswith(".lora_A") for n in names)
@@ -169,6 +173,10 @@ def test_a_teacher_without_span_targets_teaches_stance_only(targets, tmp_path):
     dev = ROOT / "data/real/dev.jsonl"
     student = distil(teacher, targets, dev=dev, args=args, student=ROOT / "models/default")
     assert student.config.training["span_targets"] == 0
+    card = model_card(student.config)
+    assert "the teacher's stance and act probabilities on 64 unlabelled" in card
+    assert "plus the gold labels and spans of" in card
+    assert "sentences labelled by the teacher" in card
     start, _ = load_network(ROOT / "models/default", stancekit.load().config)
     trained = student.runner.network
     for name, value in start.span.state_dict().items():

@@ -555,13 +555,23 @@ def model_card(config: ModelConfig) -> str:
     if t.get("teacher"):
         source = t["distilled_from"]
         layers = t["arguments"]["layers"]
+        start = t.get("student_start", t["teacher"])
+        origin = "the teacher's" if start == t["teacher"] else f"`{start}`'s"
+        taught = "stance, act and span" if t.get("span_targets", 1) else "stance and act"
         lines.insert(
             3,
             f"- Distilled from `{t['teacher']}` (`stancekit.training.distil`): the student "
-            f"starts from the teacher's encoder layers {list(layers)} ({len(layers)} of them) and "
-            f"heads, and learnt the teacher's stance, act and span probabilities on "
-            f"{source['sentences']:,} unlabelled sentences, plus the gold labels of "
-            f"{source['labelled']:,} labelled ones",
+            f"starts from {origin} encoder layers {list(layers)} ({len(layers)} of them) and "
+            f"heads, and learnt the teacher's {taught} probabilities on "
+            f"{source['sentences']:,} unlabelled sentences, plus the gold labels "
+            + ("and spans " if not t.get("span_targets", 1) else "")
+            + f"of {source['labelled']:,} labelled ones",
+        )
+        data_line = next(i for i, line in enumerate(lines) if line.startswith("- Training data"))
+        lines[data_line] = (
+            f"- Training data: {t.get('data')} ({source['labelled']:,} labelled sentences) and "
+            f"{source['sentences']:,} sentences labelled by the teacher; "
+            f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)"
         )
     if config.label_bias:
         lines.append(
