@@ -118,7 +118,7 @@ def test_shipped_folder_is_complete_for_both_backends():
 
 def test_real_text_accuracy_is_far_above_the_synthetic_only_model(shipped_model):
     """The real test set (speeches and briefings, split by document, used for nothing
-    else) under the shipped model (v5 measured macro-F1 0.696 on its 3,028 sentences):
+    else) under the shipped model (v6 measured macro-F1 0.696 on its 3,028 sentences):
     the model trained on synthetic text alone (v3) scored 0.553, and reads deeds and
     descriptions as acts."""
     from stancekit.evaluation import evaluate
