@@ -11,7 +11,7 @@ Steps, each resumable from the files the previous one wrote under ``runs/distil/
     python models/build_fast.py export --folder F  # only re-export a student (no training)
 
 The shipped fast model is a student of model v4 (``models/default`` at commit 9bd8501,
-before v5 replaced it), trained with v4's data; a student of v5 made the same way did no
+before v5 replaced it), trained with v4's data; students of v5 and v6 made the same way did no
 better on real dev (README, "The fast model"). To rebuild it exactly::
 
     mkdir -p runs/v4 && git archive 9bd8501 models/default | tar -x -C runs/v4
