@@ -515,6 +515,13 @@ def model_card(config: ModelConfig) -> str:
     from ..evaluation import format_report
 
     t = config.training
+    source = t["distilled_from"] if t.get("teacher") else None
+    data = (
+        f"{t.get('data')} ({source['labelled']:,} labelled sentences) and "
+        f"{source['sentences']:,} sentences labelled by the teacher"
+        if source
+        else f"{t.get('data')} ({t.get('train_examples')} sentences)"
+    )
     lines = [
         "# stancekit model",
         "",
@@ -547,31 +554,24 @@ def model_card(config: ModelConfig) -> str:
             else "no torch weights (this folder runs on the onnx backend only), "
         )
         + "`tokenizer.json`, `config.json`",
-        f"- Training data: {t.get('data')} ({t.get('train_examples')} sentences); "
-        f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
+        f"- Training data: {data}; dev: {t.get('dev')} ({t.get('dev_examples')} sentences)",
         f"- Best epoch: {t.get('best_epoch')}; training time {t.get('seconds')} s",
         f"- Calibration temperature (fitted on dev): {config.temperature:.4f}",
     ]
-    if t.get("teacher"):
-        source = t["distilled_from"]
+    if source:
         layers = t["arguments"]["layers"]
         start = t.get("student_start", t["teacher"])
         origin = "the teacher's" if start == t["teacher"] else f"`{start}`'s"
-        taught = "stance, act and span" if t.get("span_targets", 1) else "stance and act"
+        spans_taught = bool(t.get("span_targets", 1))
+        taught = "stance, act and span" if spans_taught else "stance and act"
         lines.insert(
             3,
             f"- Distilled from `{t['teacher']}` (`stancekit.training.distil`): the student "
             f"starts from {origin} encoder layers {list(layers)} ({len(layers)} of them) and "
             f"heads, and learnt the teacher's {taught} probabilities on "
             f"{source['sentences']:,} unlabelled sentences, plus the gold labels "
-            + ("and spans " if not t.get("span_targets", 1) else "")
+            + ("" if spans_taught else "and spans ")
             + f"of {source['labelled']:,} labelled ones",
-        )
-        data_line = next(i for i, line in enumerate(lines) if line.startswith("- Training data"))
-        lines[data_line] = (
-            f"- Training data: {t.get('data')} ({source['labelled']:,} labelled sentences) and "
-            f"{source['sentences']:,} sentences labelled by the teacher; "
-            f"dev: {t.get('dev')} ({t.get('dev_examples')} sentences)"
         )
     if config.label_bias:
         lines.append(
