@@ -128,11 +128,9 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
     """Distil one shape into ``folder`` (int8-static ONNX) from ``args.teacher`` with the
     gold labels of ``args.labelled``, recalibrate it on real dev and score it there.
     Paths are relative to the repository (``main`` runs there): they go into the card."""
-    import shlex
     import time
 
     import stancekit
-    from stancekit.config import ModelConfig
     from stancekit.evaluation import evaluate
     from stancekit.training import recalibrate
     from stancekit.training.distil import DistillationArguments, TeacherTargets, distil
@@ -151,6 +149,7 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
         learning_rate=lr,
         method=args.method,
         span_targets=not args.no_span_targets,
+        bf16=args.bf16,
     )
     started = time.time()
     distil(
@@ -163,10 +162,7 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
         progress=True,
         student=Path(args.student) if args.student else None,
     )
-    seconds = time.time() - started
-    config = ModelConfig.load(folder)  # the card names the command that rebuilds it
-    config.training["command"] = shlex.join(["python", "models/build_fast.py", *sys.argv[1:]])
-    config.save(folder)
+    seconds = time.time() - started  # distil's card names this script's command
     recalibrate(folder, REAL_DEV.relative_to(ROOT))
     model = stancekit.load(folder)
     report = evaluate(model, REAL_DEV, by=None)
@@ -304,6 +300,7 @@ def main() -> None:
             action="store_true",
             help="ignore the teacher's span tags (a teacher whose span heads did not learn)",
         )
+        p.add_argument("--bf16", action="store_true", help="bf16 autocast (bf16 CPUs, GPUs)")
     for name, run in (("ship", ship), ("export", export)):
         sub.add_parser(name).set_defaults(run=run)
     for p in (sub.choices["train"], sub.choices["ship"], sub.choices["export"]):

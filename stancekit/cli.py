@@ -352,6 +352,9 @@ def distil(
     precision: str = typer.Option(
         "int8-static", "--precision", help="Of the ONNX graph: int8-static, int8 or fp32."
     ),
+    bf16: bool = typer.Option(
+        False, "--bf16", help="Mixed precision (bf16 autocast): faster on GPUs and bf16 CPUs."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing model folder."),
 ) -> None:
     """Distil a model into a smaller, faster student (needs the 'train' extra): the
@@ -373,6 +376,7 @@ def distil(
             batch_size=batch_size,
             seed=seed,
             precision=precision,
+            bf16=bf16,
         )
         folder = resolve_model_path(teacher)
         texts = unlabelled_sentences(unlabelled)

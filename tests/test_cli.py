@@ -240,6 +240,7 @@ def test_progress_advances_per_batch_not_per_chunk(shipped_model):
     [
         ("label", "--resume"),
         ("train", "--bf16"),
+        ("distil", "--bf16"),
         ("train", "--no-spans"),
         ("calibrate", "--temperature-only"),
     ],

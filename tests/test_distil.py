@@ -24,7 +24,7 @@ from stancekit.training.distil import (  # noqa: E402
     unlabelled_sentences,
     weak_span_heads,
 )
-from stancekit.training.fit import model_card  # noqa: E402
+from stancekit.training.fit import command_line, model_card  # noqa: E402
 
 
 def _real_texts(n: int) -> list[str]:
@@ -213,6 +213,49 @@ def test_unlabelled_sentences_segment_and_skip_bad_rows(tmp_path, caplog):
     )
     assert unlabelled_sentences(path) == ["Oslo denied it.", "Bern agreed.", "We will help."]
     assert "line 2" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "argv, command",
+    [
+        (
+            ["/v/bin/stancekit", "distil", "a b.jsonl", "-o", "s"],
+            "stancekit distil 'a b.jsonl' -o s",
+        ),
+        (["/v/lib/stancekit/__main__.py", "train", "t.jsonl"], "stancekit train t.jsonl"),
+        (
+            ["models/build_fast.py", "train", "--shape", "L2"],
+            "python models/build_fast.py train --shape L2",
+        ),
+        (["/v/bin/stancekit", "label", "a.txt"], None),  # builds no model
+        (["/v/lib/python3.11/site-packages/ipykernel_launcher.py", "-f", "k.json"], None),
+        (["/v/lib/python3.11/site-packages/pytest/__main__.py", "-q"], None),
+        (["-c"], None),
+        ([""], None),
+    ],
+)
+def test_the_card_names_the_command_that_built_the_model(argv, command):
+    assert command_line(argv) == command
+
+
+@pytest.mark.slow
+def test_cli_distil_records_its_command_in_the_card(tmp_path):
+    """``stancekit distil`` end to end, on a few real sentences, in mixed precision: the
+    student's config and card name the command that rebuilds it."""
+    unlabelled = tmp_path / "pool.jsonl"
+    unlabelled.write_text("".join(json.dumps({"text": t}) + "\n" for t in _real_texts(48)))
+    dev = tmp_path / "dev.jsonl"
+    with open(ROOT / "data/real/dev.jsonl", encoding="utf-8") as fh:
+        dev.write_text("".join(line for _, line in zip(range(60), fh)))
+    out = tmp_path / "student"
+    argv = ["distil", str(unlabelled), "-o", str(out), "--dev", str(dev), "--layers", "0"]
+    result = run(*argv, "--batch-size", "16", "--bf16")
+    assert result.returncode == 0, result.stderr
+    training = stancekit.load(out).config.training
+    assert training["arguments"]["bf16"] is True
+    command = training["command"]
+    assert command == "stancekit " + " ".join([*argv, "--batch-size", "16", "--bf16"])
+    assert f"- Command: `{command}`" in (out / "README.md").read_text(encoding="utf-8")
 
 
 def test_cli_distil_names_a_missing_file(tmp_path):

@@ -355,7 +355,7 @@ def train(
         "best_epoch": best_epoch,
         "history": history,
         "seconds": round(time.time() - started, 1),
-        "command": _command_line(),
+        "command": command_line(),
     }
     if warning:
         config.training["warning"] = warning
@@ -375,11 +375,27 @@ def train(
     return model
 
 
-def _command_line() -> str | None:
-    """The ``stancekit train ...`` command that is running, if any (for the model card)."""
-    argv = sys.argv
-    if len(argv) > 1 and argv[1] == "train" and Path(argv[0]).name in ("stancekit", "__main__.py"):
-        return " ".join(["stancekit", *(shlex.quote(a) for a in argv[1:])])
+def command_line(argv: list[str] | None = None) -> str | None:
+    """The command that is running, for the model card: ``stancekit train|distil ...`` from
+    the CLI, or ``python SCRIPT ...`` from a script outside the installed packages (a
+    repository's build script, say); None from anything else (pytest, a notebook's
+    kernel, the REPL, ``python -c``)."""
+    argv = sys.argv if argv is None else argv
+    if not argv or not argv[0]:
+        return None
+    program = Path(argv[0])
+    if program.name == "stancekit" or (
+        program.name == "__main__.py" and program.parent.name == "stancekit"
+    ):
+        if len(argv) > 1 and argv[1] in ("train", "distil"):
+            return shlex.join(["stancekit", *argv[1:]])
+        return None
+    if (
+        program.suffix == ".py"
+        and program.name != "__main__.py"
+        and "site-packages" not in program.parts
+    ):
+        return shlex.join(["python", *argv])
     return None
 
 
