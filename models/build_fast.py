@@ -5,23 +5,26 @@ Steps, each resumable from the files the previous one wrote under ``runs/distil/
     python models/build_fast.py pool      # draw the unlabelled real sentences
     python models/build_fast.py teacher   # the default model's soft targets on them
     python models/build_fast.py students  # train the student shapes, score on real dev
-    python models/build_fast.py train --shape L2 --folder F  # distil on all targets,
+    python models/build_fast.py train --shape L3 --folder F  # distil on all targets,
                                           # export int8, calibrate; score on real dev
     python models/build_fast.py ship --folder F    # copy the chosen student to models/fast
     python models/build_fast.py export --folder F  # only re-export a student (no training)
 
-The shipped fast model is a student of model v4 (``models/default`` at commit 9bd8501,
-before v5 replaced it), trained with v4's data; students of v5 and v6 made the same way did no
-better on real dev (README, "The fast model"). To rebuild it exactly::
+The shipped fast model is a 3-layer student (layers 0, 2, 4) of model v6 (``models/default``
+at commit ed627eb), trained for two epochs with v6's gold data; 2-layer students of v4, v5
+and v6 and 3-layer students with other recipes did worse on real dev (README, "The fast
+model"). To rebuild it (the training ran in bf16 autocast on a CPU with AVX512-BF16; on
+another CPU or in fp32 the weights differ slightly)::
 
-    mkdir -p runs/v4 && git archive 9bd8501 models/default | tar -x -C runs/v4
-    python data/real/mix.py --real-weight 3 --output runs/mix3 --rounds 3 \
-        --without 11_v2_deeds.jsonl 12_v2_rules.jsonl
+    mkdir -p runs/v6 && git archive ed627eb models/default | tar -x -C runs/v6
+    python data/real/mix.py --real-weight 1 --output runs/mix5
     python models/build_fast.py pool
-    python models/build_fast.py teacher --teacher runs/v4/models/default
-    python models/build_fast.py train --shape L2 --lr 2e-4 --teacher runs/v4/models/default \
-        --labelled runs/mix3/train.jsonl --select-dev runs/mix3/dev.jsonl
-    python models/build_fast.py ship
+    python models/build_fast.py teacher --teacher runs/v6/models/default \
+        --targets runs/distil/teacher-v6
+    python models/build_fast.py train --shape L3 --lr 2e-4 --epochs 2 --bf16 \
+        --student runs/v6/models/default --teacher runs/v6/models/default \
+        --targets runs/distil/teacher-v6 --folder runs/distil/fast-v6-L3-e2
+    python models/build_fast.py ship --folder runs/distil/fast-v6-L3-e2
 
 The pool comes from the **train** documents of ``../shared/realtext`` (``ungd`` and
 ``whitehouse-2021``; documents split by ``data/real/sample.py``'s hash), so no sentence of

@@ -1,4 +1,4 @@
-"""The shipped fast model (`stancekit.load("fast")`, `--model fast`): a 2-layer student
+"""The shipped fast model (`stancekit.load("fast")`, `--model fast`): a 3-layer student
 distilled from the default model, static int8 ONNX."""
 
 import json
@@ -24,7 +24,7 @@ def fast():
 
 def test_fast_is_a_small_static_int8_graph_without_torch_weights(fast):
     assert (fast.backend, fast.precision) == ("onnx", "int8-static")
-    assert fast.config.encoder_layers == 2
+    assert fast.config.encoder_layers == 3
     folder = shipped_model_path("fast")
     assert sorted(p.name for p in folder.iterdir()) == [
         "README.md",
@@ -61,7 +61,7 @@ def test_cli_model_fast(tmp_path):
     rows = [json.loads(line) for line in out.open(encoding="utf-8")]
     assert len(rows) == 19
     info = run("info", "--model", "fast")
-    assert info.returncode == 0 and json.loads(info.stdout)["encoder_layers"] == 2
+    assert info.returncode == 0 and json.loads(info.stdout)["encoder_layers"] == 3
 
 
 def test_model_names_and_folders(tmp_path, monkeypatch):
