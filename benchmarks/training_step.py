@@ -4,8 +4,9 @@
     python benchmarks/training_step.py [--shapes L6,L3,L2] [--batch-size 64] [--steps 10]
 
 The shipped default model's network (its torch weights: the ``train`` extra), cut to the
-layers of a ``models/build_fast.py`` shape (L6: all six; L3: 0, 2, 4; L2: 0, 1) with its
-word embeddings frozen, as ``distil`` trains a student. Each step: a forward pass on a
+layers of a ``models/build_fast.py`` shape (its ``SHAPES``: L6 all six, L3 0, 2, 4, L2 0, 1)
+with its word embeddings frozen, and the forward pass of ``stancekit.training.fit``'s
+``training_forward``, as ``distil`` trains a student. Each step: a forward pass on a
 batch of ``--batch-size`` random sentences of the real training split (seeded; padded to
 the batch's longest), cross-entropy on the stance head, backward, an AdamW step. The two
 precisions take the same batches in turn, after two warm-up steps each; the table gives
@@ -20,11 +21,14 @@ import gzip
 import json
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHAPES = {"L6": (0, 1, 2, 3, 4, 5), "L3": (0, 2, 4), "L2": (0, 1)}
+sys.path.insert(0, str(ROOT / "models"))
+
+from build_fast import SHAPES  # noqa: E402
 
 
 def cpu_flags() -> str:
@@ -40,7 +44,7 @@ def cpu_flags() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shapes", default="L6,L3,L2")
+    parser.add_argument("--shapes", default="L6,L3,L2", help=f"of {', '.join(SHAPES)}")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=10, help="timed steps per precision")
     args = parser.parse_args()
@@ -50,6 +54,7 @@ def main() -> None:
     import stancekit
     from stancekit.batching import collate
     from stancekit.training.distil import pick_layers
+    from stancekit.training.fit import training_forward
     from stancekit.training.torch_backend import load_network
 
     with gzip.open(ROOT / "data/real/train.jsonl.gz", "rt", encoding="utf-8") as fh:
@@ -78,9 +83,8 @@ def main() -> None:
             y = ids[:, 1] % len(config.labels)  # any targets: only the speed is measured
             for bf16 in (False, True):
                 started = time.perf_counter()
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    out = network(ids, mask)
-                loss = torch.nn.functional.cross_entropy(out["stance"].float(), y)
+                out = training_forward(network, ids, mask, bf16)
+                loss = torch.nn.functional.cross_entropy(out["stance"], y)
                 loss.backward()
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)

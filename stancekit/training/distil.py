@@ -298,6 +298,7 @@ def distil(
         calibrate,
         command_line,
         model_card,
+        training_forward,
     )
     from .network import merge_lora
     from .torch_backend import TorchRunner, load_network, save_model
@@ -389,9 +390,7 @@ def distil(
         running, steps = 0.0, 0
         for step, idx in enumerate(_train_batches(encodings, args.batch_size, rng), 1):
             ids, mask = (torch.from_numpy(a).to(device) for a in collate(encodings, idx, pad))
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
-                out = network(ids, mask)
-            out = {k: v.float() for k, v in out.items()}
+            out = training_forward(network, ids, mask, args.bf16)
             soft = [r for r, i in enumerate(idx) if i < n_soft]
             hard = [r for r, i in enumerate(idx) if i >= n_soft]
             loss = torch.zeros((), device=device)

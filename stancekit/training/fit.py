@@ -170,6 +170,16 @@ def _train_batches(encodings, batch_size: int, rng: random.Random) -> list[list[
     return out
 
 
+def training_forward(network, ids, mask, bf16: bool) -> dict:
+    """A training forward pass, under bf16 autocast when ``bf16`` (mixed precision), with
+    the outputs in fp32 so that losses and gradients are computed in full precision."""
+    import torch
+
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        out = network(ids, mask)
+    return {k: v.float() for k, v in out.items()}
+
+
 def _optimizer(params: list, learning_rate: float, total: int) -> tuple:
     """AdamW (weight decay 0.01) and its schedule: linear warm-up over the first 6% of
     the ``total`` steps, then linear decay to zero."""
@@ -284,9 +294,7 @@ def train(
         running = 0.0
         for idx in _train_batches(encodings, args.batch_size, rng):
             ids, mask = (torch.from_numpy(a).to(device) for a in collate(encodings, idx, pad))
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
-                out = network(ids, mask)
-            out = {k: v.float() for k, v in out.items()}
+            out = training_forward(network, ids, mask, args.bf16)
             loss = torch.nn.functional.cross_entropy(
                 out["stance"], torch.as_tensor(y[idx], device=device)
             )
