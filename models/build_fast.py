@@ -17,7 +17,7 @@ model"). To rebuild it (the training ran in bf16 autocast on a CPU with AVX512-B
 another CPU or in fp32 the weights differ slightly)::
 
     mkdir -p runs/v6 && git archive ed627eb models/default | tar -x -C runs/v6
-    python data/real/mix.py --real-weight 1 --output runs/mix5
+    python data/real/mix.py --real-weight 1 --output runs/mix5 --rounds 6
     python models/build_fast.py pool
     python models/build_fast.py teacher --teacher runs/v6/models/default \
         --targets runs/distil/teacher-v6

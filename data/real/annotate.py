@@ -38,11 +38,13 @@ def batch_rows() -> list[list[dict]]:
     """The samples cut into batches, train documents first, in a fixed shuffled order:
     round 1 (``sample.jsonl.gz``) gives batches 01-16, round 2 (``sample2.jsonl.gz``)
     17-18, round 3 (``sample3.jsonl.gz``) 19, round 4 (``sample4.jsonl.gz``) 20-27, round 5
-    (``sample5.jsonl.gz``) 28-35, round 6 (``sample6.jsonl.gz``, evaluation only) 36-40."""
+    (``sample5.jsonl.gz``) 28-35, round 6 (``sample6.jsonl.gz``, evaluation only) 36-40,
+    round 7 (``sample7.jsonl.gz``, chosen with model v6) 41-46, round 8
+    (``sample8.jsonl.gz``, likewise) 47-57."""
     import random
 
     batches = []
-    for name in [f"sample{n}.jsonl.gz" if n > 1 else "sample.jsonl.gz" for n in range(1, 7)]:
+    for name in [f"sample{n}.jsonl.gz" if n > 1 else "sample.jsonl.gz" for n in range(1, 9)]:
         rows = load_sample(name)
         random.Random(11).shuffle(rows)
         rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])

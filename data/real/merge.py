@@ -24,9 +24,12 @@ FIELDS = ("label", "also", "speaker", "target")
 
 
 def rounds_of_batch(batch: int) -> str:
-    """Rounds 1-3 (batches 01-19: sampled by cue words) or 4-6 (20-40: random, chosen
-    with model v4, random evaluation top-up), reported apart in ``agreement.json``."""
-    return "rounds 1-3" if batch <= 19 else "rounds 4-6"
+    """Rounds 1-3 (batches 01-19: sampled by cue words), 4-6 (20-40: random, chosen
+    with model v4, random evaluation top-up) or 7-8 (41-57: random, chosen with model
+    v6), reported apart in ``agreement.json``."""
+    if batch <= 19:
+        return "rounds 1-3"
+    return "rounds 4-6" if batch <= 40 else "rounds 7-8"
 
 
 def agreement(pairs: list[tuple[dict, dict]]) -> dict:

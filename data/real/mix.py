@@ -1,6 +1,7 @@
 """Training and dev files for the shipped models: hand-written corpus + real text.
 
-    python data/real/mix.py --real-weight 1 --output runs/mix5   # model v5's data
+    python data/real/mix.py --real-weight 1 --output runs/mix8   # every round: 1-8
+    python data/real/mix.py --real-weight 1 --output runs/mix5 --rounds 6   # v5's and v6's data
     python data/real/mix.py --real-weight 3 --output runs/mix3 --rounds 3 \
         --without 11_v2_deeds.jsonl 12_v2_rules.jsonl           # model v4's data, exactly
 
@@ -20,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent
 FIELDS = ("text", "label", "also", "speaker", "target")
-SAMPLES = ("sample", "sample2", "sample3", "sample4", "sample5", "sample6")  # rounds 1-6
+SAMPLES = tuple(["sample"] + [f"sample{n}" for n in range(2, 9)])  # rounds 1-8
 
 
 def rows(path: Path, source: str | None = None) -> list[dict]:

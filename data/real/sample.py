@@ -19,10 +19,13 @@ and its neighbours (the annotators' context). The output is deterministic:
     python data/real/sample.py --round 4  # sample4.jsonl.gz (training documents only)
     python data/real/sample.py --round 5  # sample5.jsonl.gz (training documents only)
     python data/real/sample.py --round 6  # sample6.jsonl.gz (evaluation documents only)
+    python data/real/sample.py --round 7  # sample7.jsonl.gz (training documents only, model v6)
+    python data/real/sample.py --round 8  # sample8.jsonl.gz (training documents only, model v6)
 
-Rounds 4 and 5 add training data only (documents of the train split): a random part and
-sentences chosen with the shipped model (``ROUND4_PER_POOL``; annotators never see what
-the model said). Round 6 adds random sentences to the test and held-out documents.
+Rounds 4, 5, 7 and 8 add training data only (documents of the train split): a random part and
+sentences chosen with the shipped model (v4 for rounds 4 and 5, v6 for rounds 7 and 8:
+``MODEL_ROUNDS``; annotators never see what the model said). Round 6 adds random
+sentences to the test and held-out documents.
 """
 
 from __future__ import annotations
@@ -103,6 +106,27 @@ ROUND4_PER_POOL = {
     "near-miss": 400,
 }
 ROUND4_CANDIDATES = 30_000
+# Round 7 (after model v6): as round 4, with fewer random sentences, chosen with v6.
+ROUND7_PER_POOL = {
+    "random": 200,
+    "flagged:accuse": 150,
+    "flagged:reject": 150,
+    "flagged:warn": 150,
+    "flagged:pledge": 150,
+    "near-miss": 400,
+}
+# Round 8 (drawn while round 7 was being annotated): as round 7, larger; v6 reads
+# ROUND8_CANDIDATES sentences per pool, as it flags few warnings and rejections.
+ROUND8_PER_POOL = {
+    "random": 400,
+    "flagged:accuse": 300,
+    "flagged:reject": 250,
+    "flagged:warn": 250,
+    "flagged:pledge": 250,
+    "near-miss": 750,
+}
+ROUND8_CANDIDATES = 60_000
+MODEL_ROUNDS = {4: ROUND4_PER_POOL, 5: ROUND4_PER_POOL, 7: ROUND7_PER_POOL, 8: ROUND8_PER_POOL}
 # Round 6: random sentences of the evaluation splits (test documents; the held-out source).
 ROUND6_RANDOM = {"ungd": 800, "whitehouse-2021": 800, "whitehouse-2009": 400}
 ROUND4_NEAR_MISS = 0.7
@@ -201,12 +225,12 @@ def main() -> None:
         "--round",
         type=int,
         default=1,
-        choices=(1, 2, 3, 4, 5, 6),
-        help="2, 3: warn/reject top-ups; 4, 5: training data partly chosen with the shipped "
+        choices=(1, 2, 3, 4, 5, 6, 7, 8),
+        help="2, 3: warn/reject top-ups; 4, 5, 7, 8: training data partly chosen with the shipped "
         "model; 6: random evaluation top-up",
     )
     args = parser.parse_args()
-    if args.round in (4, 5):
+    if args.round in MODEL_ROUNDS:
         return model_round(args)
     if args.round == 6:
         return evaluation_round(args)
@@ -240,9 +264,9 @@ def drawn_before(output: Path, rounds: int) -> tuple[set[str], set[str]]:
 
 
 def model_round(args) -> None:
-    """Rounds 4 and 5: train documents of the two training pools only; a random part,
-    and sentences chosen by what the shipped model (v4) says of them. Never a sentence
-    (or a sentence text) of an earlier round."""
+    """Rounds 4, 5, 7 and 8: train documents of the two training pools only; a random part,
+    and sentences chosen by what the shipped model (v4 for rounds 4 and 5, v6 for rounds 7
+    and 8) says of them. Never a sentence (or a sentence text) of an earlier round."""
     import stancekit
 
     ids, texts = drawn_before(args.output, args.round - 1)
@@ -253,7 +277,7 @@ def model_round(args) -> None:
         docs = read_pool(args.pools / f"{pool}.jsonl.gz")
         sents = sentences_of(docs)
         fresh = fresh_sentences(docs, sents, ids, texts, splits={"train"})
-        quotas = dict(ROUND4_PER_POOL)
+        quotas = dict(MODEL_ROUNDS[args.round])
         taken = set(rng.sample(fresh, quotas.pop("random")))
         out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
         bounded = [
@@ -261,7 +285,8 @@ def model_round(args) -> None:
             for k in fresh
             if k not in taken and MIN_CHARS <= sents[k][3] - sents[k][2] <= MAX_CHARS
         ]
-        candidates = rng.sample(bounded, min(ROUND4_CANDIDATES, len(bounded)))
+        reads = ROUND8_CANDIDATES if args.round == 8 else ROUND4_CANDIDATES
+        candidates = rng.sample(bounded, min(reads, len(bounded)))
         results = model.label_sentences(
             [docs[sents[k][0]]["text"][sents[k][2] : sents[k][3]] for k in candidates]
         )
