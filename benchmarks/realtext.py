@@ -1,7 +1,7 @@
 """Accuracy on real and synthetic text, model by model, in one table (issue #11):
 
     python benchmarks/realtext.py [MODEL ...] [--backend auto|onnx|torch|onnx,torch]
-        [--precision fp32] [--out runs/realtext.json] [--record]
+        [--precision fp32] [--out runs/realtext.json] [--record] [--selection]
 
 MODEL is a model folder (default: the shipped model). ``--backend`` (default ``auto``:
 the model's ONNX graph when it has one) may list two backends, e.g. ``onnx,torch``:
@@ -20,6 +20,10 @@ labels right out of 19. The sets:
 - ``held-out source``: data/real/heldout.jsonl (White House briefings 2009-16, a source
   never used for training or tuning);
 - ``... random``: the sentences of a real set drawn at random (the natural mix).
+
+``--selection`` scores only the sets a choice between candidate models may read
+(``SELECTION_SETS``: synthetic dev, challenge, real dev) and the seed article, so that
+the real test and held-out sets stay unread until a model is chosen.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ SETS = {
     "real test": ROOT / "data/real/test.jsonl",
     "held-out source": ROOT / "data/real/heldout.jsonl",
 }
+SELECTION_SETS = ("synthetic dev", "challenge", "real dev")
 SEED = ROOT / "seeds/000_f28d71708d6332bd"
 
 
@@ -67,11 +72,13 @@ def score_set(model, name: str) -> tuple[list[dict], list[str]]:
     return rows, [r.label for r in results]
 
 
-def evaluate_model(path: str | None, precision: str, backend: str = "auto") -> dict:
+def evaluate_model(
+    path: str | None, precision: str, backend: str = "auto", sets=tuple(SETS)
+) -> dict:
     model = stancekit.load(path, backend=backend, precision=precision)
     rows, predicted = [], {}
     for name, data in SETS.items():
-        if not data.exists():
+        if name not in sets or not data.exists():
             continue
         set_rows, predicted[name] = score_set(model, name)
         rows.extend(set_rows)
@@ -146,11 +153,18 @@ def main() -> None:
     parser.add_argument(
         "--record", action="store_true", help="store the figures in each model's card"
     )
+    parser.add_argument(
+        "--selection",
+        action="store_true",
+        help="only the sets a model choice may read: synthetic dev, challenge, real dev "
+        "(and the seed article); the real test and held-out sets stay unread",
+    )
     args = parser.parse_args()
     backends = args.backend.split(",")
-    if args.record and len(backends) > 1:
-        parser.error("--record takes one backend: the one the model ships with.")
-    results = [evaluate_model(m, args.precision, b) for m in args.models for b in backends]
+    if args.record and (len(backends) > 1 or args.selection):
+        parser.error("--record takes one backend (the one the model ships with) and every set.")
+    sets = SELECTION_SETS if args.selection else tuple(SETS)
+    results = [evaluate_model(m, args.precision, b, sets) for m in args.models for b in backends]
     print(table(results))
     if len(backends) == 2:
         print("\n" + difference(results))
