@@ -10,21 +10,23 @@ Steps, each resumable from the files the previous one wrote under ``runs/distil/
     python models/build_fast.py ship --folder F    # copy the chosen student to models/fast
     python models/build_fast.py export --folder F  # only re-export a student (no training)
 
-The shipped fast model is a 3-layer student (layers 0, 2, 4) of model v6 (``models/default``
-at commit ed627eb), trained for two epochs with v6's gold data; 2-layer students of v4, v5
-and v6 and 3-layer students with other recipes did worse on real dev (README, "The fast
-model"). To rebuild it (the training ran in bf16 autocast on a CPU with AVX512-BF16; on
-another CPU or in fp32 the weights differ slightly)::
+The shipped fast model is a 3-layer student (layers 0, 2, 4) of model v7 (``models/default``
+at commit e23cfb2), taught on v7's outputs for 100,000 pool sentences plus v7's gold data
+(real rounds 1-8) for two epochs; 2-layer students of v4, v5 and v6 and 3-layer students
+with other recipes did worse on real dev (README, "The fast model"). To rebuild it (the
+training ran in bf16 autocast on a CPU with AVX512-BF16; on another CPU or in fp32 the
+weights differ slightly)::
 
-    mkdir -p runs/v6 && git archive ed627eb models/default | tar -x -C runs/v6
-    python data/real/mix.py --real-weight 1 --output runs/mix5 --rounds 6
+    mkdir -p runs/v7 && git archive e23cfb2 models/default | tar -x -C runs/v7
+    python data/real/mix.py --real-weight 1 --output runs/mix8
     python models/build_fast.py pool
-    python models/build_fast.py teacher --teacher runs/v6/models/default \
-        --targets runs/distil/teacher-v6
+    python models/build_fast.py teacher --teacher runs/v7/models/default --sample 100000 \
+        --targets runs/distil/teacher-v7
     python models/build_fast.py train --shape L3 --lr 2e-4 --epochs 2 --bf16 \
-        --student runs/v6/models/default --teacher runs/v6/models/default \
-        --targets runs/distil/teacher-v6 --folder runs/distil/fast-v6-L3-e2
-    python models/build_fast.py ship --folder runs/distil/fast-v6-L3-e2
+        --student runs/v7/models/default --teacher runs/v7/models/default \
+        --targets runs/distil/teacher-v7 --labelled runs/mix8/train.jsonl \
+        --folder runs/distil/fast-v7-L3
+    python models/build_fast.py ship --folder runs/distil/fast-v7-L3
 
 The pool comes from the **train** documents of ``../shared/realtext`` (``ungd`` and
 ``whitehouse-2021``; documents split by ``data/real/sample.py``'s hash), so no sentence of
@@ -122,8 +124,8 @@ def teacher(args) -> None:
 
 SHAPES = {"L1": (0,), "L2": (0, 1), "L2-spread": (0, 3), "L3": (0, 2, 4), "L6": tuple(range(6))}
 TEACHER = "models/default"  # its first layers and heads start the student
-LABELLED = "runs/mix5/train.jsonl"  # the teacher's training data (data/real/mix.py)
-SELECT_DEV = "runs/mix5/dev.jsonl"  # synthetic dev + real dev: the best step
+LABELLED = "runs/mix8/train.jsonl"  # the default's (v7's) training data (data/real/mix.py)
+SELECT_DEV = "runs/mix8/dev.jsonl"  # synthetic dev + real dev (as in every mix): the best step
 REAL_DEV = ROOT / "data" / "real" / "dev.jsonl"  # calibration, and the choice of shape
 
 
@@ -142,7 +144,7 @@ def student(name: str, args, epochs: int, folder: Path, lr: float = 1e-4) -> dic
     if not Path(args.labelled).is_file():
         sys.exit(
             f"{args.labelled} is missing (the default's: python data/real/mix.py "
-            "--real-weight 1 --output runs/mix5)"
+            "--real-weight 1 --output runs/mix8)"
         )
     targets = TeacherTargets.load(Path(args.targets))
     settings = DistillationArguments(
