@@ -23,6 +23,15 @@ HERE = Path(__file__).resolve().parent
 ANN = HERE / "annotation"
 LABELS = ("accuse", "reject", "warn", "pledge", "none")
 BATCH_SIZE = 400
+ROUNDS = 8  # annotation rounds drawn by sample.py, one file each
+
+
+def sample_file(n: int) -> str:
+    """The file ``sample.py --round n`` writes (round 1: ``sample.jsonl.gz``)."""
+    return "sample.jsonl.gz" if n == 1 else f"sample{n}.jsonl.gz"
+
+
+SAMPLES = tuple(sample_file(n) for n in range(1, ROUNDS + 1))
 SPLIT_ORDER = {"train": 0, "dev": 1, "test": 2, "heldout": 3}
 
 
@@ -44,7 +53,7 @@ def batch_rows() -> list[list[dict]]:
     import random
 
     batches = []
-    for name in [f"sample{n}.jsonl.gz" if n > 1 else "sample.jsonl.gz" for n in range(1, 9)]:
+    for name in SAMPLES:
         rows = load_sample(name)
         random.Random(11).shuffle(rows)
         rows.sort(key=lambda r: SPLIT_ORDER[r["split"]])

@@ -18,10 +18,11 @@ import gzip
 import json
 from pathlib import Path
 
+from annotate import SAMPLES  # one file per annotation round, rounds 1-8
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent
 FIELDS = ("text", "label", "also", "speaker", "target")
-SAMPLES = tuple(["sample"] + [f"sample{n}" for n in range(2, 9)])  # rounds 1-8
 
 
 def rows(path: Path, source: str | None = None) -> list[dict]:
@@ -59,7 +60,7 @@ def main() -> None:
     left_out = {row["text"] for name in args.without for row in rows(DATA / "raw" / name)}
     drawn = set()
     for name in SAMPLES[: args.rounds]:
-        with gzip.open(HERE / f"{name}.jsonl.gz", "rt", encoding="utf-8") as handle:
+        with gzip.open(HERE / name, "rt", encoding="utf-8") as handle:
             drawn.update(json.loads(line)["id"] for line in handle)
     with gzip.open(HERE / "train.jsonl.gz", "rt", encoding="utf-8") as handle:
         ids = [json.loads(line)["id"] for line in handle if line.strip()]

@@ -39,6 +39,8 @@ import random
 import re
 from pathlib import Path
 
+from annotate import sample_file
+
 from stancekit.segment import split_sentences
 
 HERE = Path(__file__).resolve().parent
@@ -126,7 +128,13 @@ ROUND8_PER_POOL = {
     "near-miss": 750,
 }
 ROUND8_CANDIDATES = 60_000
-MODEL_ROUNDS = {4: ROUND4_PER_POOL, 5: ROUND4_PER_POOL, 7: ROUND7_PER_POOL, 8: ROUND8_PER_POOL}
+# Per model round: the quotas per pool, and how many random sentences the model reads.
+MODEL_ROUNDS = {
+    4: (ROUND4_PER_POOL, ROUND4_CANDIDATES),
+    5: (ROUND4_PER_POOL, ROUND4_CANDIDATES),
+    7: (ROUND7_PER_POOL, ROUND4_CANDIDATES),
+    8: (ROUND8_PER_POOL, ROUND8_CANDIDATES),
+}
 # Round 6: random sentences of the evaluation splits (test documents; the held-out source).
 ROUND6_RANDOM = {"ungd": 800, "whitehouse-2021": 800, "whitehouse-2009": 400}
 ROUND4_NEAR_MISS = 0.7
@@ -254,7 +262,7 @@ def drawn_before(output: Path, rounds: int) -> tuple[set[str], set[str]]:
     """Ids and texts of every sentence of rounds 1..``rounds``."""
     ids, texts = set(), set()
     for n in range(1, rounds + 1):
-        path = output.with_name("sample.jsonl.gz" if n == 1 else f"sample{n}.jsonl.gz")
+        path = output.with_name(sample_file(n))
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 row = json.loads(line)
@@ -277,7 +285,8 @@ def model_round(args) -> None:
         docs = read_pool(args.pools / f"{pool}.jsonl.gz")
         sents = sentences_of(docs)
         fresh = fresh_sentences(docs, sents, ids, texts, splits={"train"})
-        quotas = dict(MODEL_ROUNDS[args.round])
+        per_pool, reads = MODEL_ROUNDS[args.round]
+        quotas = dict(per_pool)
         taken = set(rng.sample(fresh, quotas.pop("random")))
         out.extend(record(docs[sents[k][0]], sents, k, "random") for k in sorted(taken))
         bounded = [
@@ -285,7 +294,6 @@ def model_round(args) -> None:
             for k in fresh
             if k not in taken and MIN_CHARS <= sents[k][3] - sents[k][2] <= MAX_CHARS
         ]
-        reads = ROUND8_CANDIDATES if args.round == 8 else ROUND4_CANDIDATES
         candidates = rng.sample(bounded, min(reads, len(bounded)))
         results = model.label_sentences(
             [docs[sents[k][0]]["text"][sents[k][2] : sents[k][3]] for k in candidates]
@@ -302,7 +310,7 @@ def model_round(args) -> None:
             stratum = f"enriched{args.round}:{name}"
             out.extend(record(docs[sents[k][0]], sents, k, stratum) for k in chosen)
             print(f"  {name}: {len(chosen)} of {len(by_stratum[name]):,} candidates")
-    write_rows(args.output.with_name(f"sample{args.round}.jsonl.gz"), out)
+    write_rows(args.output.with_name(sample_file(args.round)), out)
 
 
 def fresh_sentences(docs, sents, ids: set[str], texts: set[str], splits: set[str]) -> list[int]:
@@ -330,17 +338,13 @@ def evaluation_round(args) -> None:
         taken = sorted(rng.sample(fresh, n))
         out.extend(record(docs[sents[k][0]], sents, k, "random") for k in taken)
         print(f"{pool}: {n} random of {len(fresh):,} test sentences not drawn before")
-    write_rows(args.output.with_name(f"sample{args.round}.jsonl.gz"), out)
+    write_rows(args.output.with_name(sample_file(args.round)), out)
 
 
 def top_up(args) -> None:
     """Round 2 or 3: enriched sentences from the training pools, none drawn before."""
-    output = args.output.with_name(f"sample{args.round}.jsonl.gz")
-    seen = set()
-    for n in range(1, args.round):
-        path = args.output.with_name("sample.jsonl.gz" if n == 1 else f"sample{n}.jsonl.gz")
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            seen |= {json.loads(line)["id"] for line in handle}
+    output = args.output.with_name(sample_file(args.round))
+    seen, _ = drawn_before(args.output, args.round - 1)
     patterns, per_pool = (
         (ROUND2_CUES, ROUND2_PER_POOL) if args.round == 2 else (ROUND3_CUES, ROUND3_PER_POOL)
     )
